@@ -1,0 +1,42 @@
+package dev.omniscribe.models;
+
+import java.util.List;
+
+/**
+ * Turns 16 kHz mono PCM segments into text.
+ *
+ * <p>An engine holds a loaded model (ONNX Runtime sessions, tokenizer) until {@link #close()}.
+ * Implementations state whether one instance may be used from several threads at once through
+ * {@link #isThreadSafe()}; callers that share an engine across threads must serialize calls when it
+ * is not.
+ */
+public interface SpeechEngine extends AutoCloseable {
+
+    /**
+     * Transcribes a batch of segments as one batched generation.
+     *
+     * <p>The result list has one entry per request, in request order. A request that fails on its
+     * own (for example audio longer than the model accepts) yields a result with {@link
+     * FinishReason#ERROR} and does not fail the others. Greedy output (temperature 0) for a request
+     * is the same whether it runs alone or in a batch.
+     *
+     * @param requests segments with their generation options; may be empty
+     * @return one transcription per request, same order
+     */
+    List<Transcription> transcribe(List<GenerationRequest> requests);
+
+    /** Transcribes one segment; same as a batch of one. */
+    default Transcription transcribe(GenerationRequest request) {
+        return transcribe(List.of(request)).get(0);
+    }
+
+    /** Short name of the loaded model (for outputs and logs), e.g. {@code Qwen2.5-Omni-7B-AWQ}. */
+    String modelName();
+
+    /** Whether {@link #transcribe(List)} may be called concurrently from several threads. */
+    boolean isThreadSafe();
+
+    /** Releases the model; the engine may not be used afterwards. */
+    @Override
+    void close();
+}
