@@ -1,0 +1,38 @@
+package dev.omniscribe.models;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Where the model lives and where it runs.
+ *
+ * @param modelDir folder written by the exporter (holds {@code model.json})
+ * @param gpuDeviceId CUDA device index, or -1 for the CPU provider
+ * @param intraOpThreads threads per ONNX Runtime session on CPU; 0 lets ONNX Runtime choose
+ */
+public record EngineConfig(Path modelDir, int gpuDeviceId, int intraOpThreads) {
+
+    public EngineConfig {
+        Objects.requireNonNull(modelDir, "modelDir");
+        if (!Files.isRegularFile(modelDir.resolve("model.json"))) {
+            throw new IllegalArgumentException(
+                    "not a model folder (no model.json): "
+                            + modelDir
+                            + "; make one with models/export/export.py");
+        }
+        if (gpuDeviceId < -1) {
+            throw new IllegalArgumentException(
+                    "GPU device id must be -1 (CPU) or >= 0, got " + gpuDeviceId);
+        }
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException(
+                    "intra-op threads must be >= 0, got " + intraOpThreads);
+        }
+    }
+
+    /** CPU, ONNX Runtime's default thread count. */
+    public static EngineConfig cpu(Path modelDir) {
+        return new EngineConfig(modelDir, -1, 0);
+    }
+}
