@@ -1,0 +1,336 @@
+package dev.omniscribe.models;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The contents of a model folder's {@code model.json} (see {@code models/MODEL_FORMAT.md}): graph
+ * files and their input/output names, decoder and audio sizes, special token ids and the default
+ * prompt. Every id and size the engine uses comes from here.
+ *
+ * @param dir the model folder
+ * @param modelName short name for outputs and logs
+ * @param dtype activation dtype of the graphs, {@code float32} or {@code float16}
+ * @param weights decoder weight format ({@code quantization.weights}): int4, float16 or float32
+ * @param graphs graph name → file and input/output tensors
+ * @param decoder decoder sizes
+ * @param audio audio front-end parameters
+ * @param tokens special token ids
+ * @param prompt default system and user prompts
+ */
+public record ModelSpec(
+        Path dir,
+        String modelName,
+        String dtype,
+        String weights,
+        Map<String, Graph> graphs,
+        Decoder decoder,
+        Audio audio,
+        Tokens tokens,
+        Prompt prompt) {
+
+    public static final String AUDIO_ENCODER = "audio_encoder";
+    public static final String EMBED_TOKENS = "embed_tokens";
+    public static final String DECODER = "decoder";
+
+    public ModelSpec {
+        Objects.requireNonNull(dir, "dir");
+        if (!"float32".equals(dtype) && !"float16".equals(dtype)) {
+            throw new IllegalArgumentException(
+                    "model.json dtype must be float32 or float16, got " + dtype);
+        }
+        for (String g : List.of(AUDIO_ENCODER, EMBED_TOKENS, DECODER)) {
+            if (!graphs.containsKey(g)) {
+                throw new IllegalArgumentException("model.json lists no graph '" + g + "'");
+            }
+        }
+        graphs = Map.copyOf(graphs);
+    }
+
+    /**
+     * One ONNX graph of the folder.
+     *
+     * @param file file name inside the model folder
+     * @param inputs input tensor name → dtype
+     * @param outputs output tensor name → dtype
+     */
+    public record Graph(String file, Map<String, String> inputs, Map<String, String> outputs) {
+        public Graph {
+            inputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+            outputs = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
+        }
+
+        /** The input named {@code name}; fails with a clear message if the graph lacks it. */
+        public String input(String name) {
+            if (!inputs.containsKey(name)) {
+                throw new IllegalArgumentException(
+                        file + " has no input '" + name + "' (has " + inputs.keySet() + ")");
+            }
+            return name;
+        }
+
+        /** The output named {@code name}; fails with a clear message if the graph lacks it. */
+        public String output(String name) {
+            if (!outputs.containsKey(name)) {
+                throw new IllegalArgumentException(
+                        file + " has no output '" + name + "' (has " + outputs.keySet() + ")");
+            }
+            return name;
+        }
+    }
+
+    /** Decoder sizes. {@code maxPositionEmbeddings} bounds prompt plus generated tokens. */
+    public record Decoder(
+            int numLayers,
+            int numAttentionHeads,
+            int numKvHeads,
+            int headDim,
+            int hiddenSize,
+            int vocabSize,
+            int maxPositionEmbeddings) {
+        public Decoder {
+            if (numLayers < 1 || numKvHeads < 1 || headDim < 1 || hiddenSize < 1 || vocabSize < 1) {
+                throw new IllegalArgumentException("model.json decoder sizes must be positive");
+            }
+            if (maxPositionEmbeddings < 1) {
+                throw new IllegalArgumentException(
+                        "model.json decoder.max_position_embeddings must be positive");
+            }
+        }
+    }
+
+    /**
+     * Audio front end.
+     *
+     * @param samplingRate Hz
+     * @param nFft FFT length in samples
+     * @param hopLength hop in samples
+     * @param nMels mel bins
+     * @param chunkFrames mel frames per encoder chunk
+     * @param tokensPerChunk encoder output rows per chunk
+     * @param maxSamples longest accepted audio in samples (the processor's padded length)
+     */
+    public record Audio(
+            int samplingRate,
+            int nFft,
+            int hopLength,
+            int nMels,
+            int chunkFrames,
+            int tokensPerChunk,
+            int maxSamples) {
+        public Audio {
+            if (samplingRate < 1 || nFft < 1 || hopLength < 1 || nMels < 1 || chunkFrames < 1) {
+                throw new IllegalArgumentException("model.json audio sizes must be positive");
+            }
+            if (maxSamples < nFft) {
+                throw new IllegalArgumentException(
+                        "model.json audio max length must be at least n_fft samples");
+            }
+        }
+
+        /** Longest accepted audio in seconds. */
+        public double maxSeconds() {
+            return (double) maxSamples / samplingRate;
+        }
+    }
+
+    /** Special token ids; {@code eos} lists every id that ends generation. */
+    public record Tokens(
+            int endoftext,
+            int imStart,
+            int imEnd,
+            int audio,
+            int audioBos,
+            int audioEos,
+            int pad,
+            int[] eos) {
+        public Tokens {
+            eos = eos.clone();
+        }
+
+        public boolean isStop(int id) {
+            if (id == imEnd) {
+                return true;
+            }
+            for (int e : eos) {
+                if (e == id) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Default prompts of the folder. */
+    public record Prompt(String system, String user) {
+        public Prompt {
+            Objects.requireNonNull(system, "prompt.system");
+            Objects.requireNonNull(user, "prompt.user");
+        }
+    }
+
+    /**
+     * Graph {@code name}; one of {@link #AUDIO_ENCODER}, {@link #EMBED_TOKENS}, {@link #DECODER}.
+     */
+    public Graph graph(String name) {
+        Graph g = graphs.get(name);
+        if (g == null) {
+            throw new IllegalArgumentException("model.json lists no graph '" + name + "'");
+        }
+        return g;
+    }
+
+    /**
+     * Reads {@code dir/model.json}.
+     *
+     * @throws IllegalArgumentException if the folder or file is missing or a field is absent or
+     *     malformed; the message names the field
+     */
+    public static ModelSpec load(Path dir) {
+        Path file = dir.resolve("model.json");
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("not a model folder (no model.json): " + dir);
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        Fields f = new Fields(file, root);
+        int format = f.integer("format");
+        if (format != 1) {
+            throw new IllegalArgumentException(
+                    file + ": format " + format + " is not supported (this engine reads format 1)");
+        }
+        Map<String, Graph> graphs = new LinkedHashMap<>();
+        JsonNode graphsNode = f.node("graphs");
+        for (var it = graphsNode.fields(); it.hasNext(); ) {
+            var e = it.next();
+            Fields g = new Fields(file, e.getValue(), "graphs." + e.getKey() + ".");
+            graphs.put(
+                    e.getKey(), new Graph(g.text("file"), g.dtypes("inputs"), g.dtypes("outputs")));
+        }
+        Fields d = f.child("decoder");
+        Fields a = f.child("audio");
+        Fields t = f.child("tokens");
+        Fields p = f.child("prompt");
+        int sr = a.integer("sampling_rate");
+        int maxSamples =
+                a.has("n_samples")
+                        ? a.integer("n_samples")
+                        : (int) Math.round(a.number("max_seconds") * sr);
+        List<Integer> eos = new ArrayList<>();
+        for (JsonNode n : t.node("eos")) {
+            eos.add(n.asInt());
+        }
+        return new ModelSpec(
+                dir,
+                f.text("model_name"),
+                f.text("dtype"),
+                f.has("quantization") ? f.child("quantization").text("weights") : "float32",
+                graphs,
+                new Decoder(
+                        d.integer("num_layers"),
+                        d.integer("num_attention_heads"),
+                        d.integer("num_kv_heads"),
+                        d.integer("head_dim"),
+                        d.integer("hidden_size"),
+                        d.integer("vocab_size"),
+                        d.integer("max_position_embeddings")),
+                new Audio(
+                        sr,
+                        a.integer("n_fft"),
+                        a.integer("hop_length"),
+                        a.integer("n_mels"),
+                        a.integer("chunk_frames"),
+                        a.integer("tokens_per_chunk"),
+                        maxSamples),
+                new Tokens(
+                        t.integer("endoftext"),
+                        t.integer("im_start"),
+                        t.integer("im_end"),
+                        t.integer("audio"),
+                        t.integer("audio_bos"),
+                        t.integer("audio_eos"),
+                        t.integer("pad"),
+                        eos.stream().mapToInt(Integer::intValue).toArray()),
+                new Prompt(p.text("system"), p.text("user")));
+    }
+
+    /** Field access with messages that name the file and the missing field. */
+    private record Fields(Path file, JsonNode node, String prefix) {
+        Fields(Path file, JsonNode node) {
+            this(file, node, "");
+        }
+
+        boolean has(String name) {
+            return node.hasNonNull(name);
+        }
+
+        JsonNode node(String name) {
+            JsonNode n = node.get(name);
+            if (n == null || n.isNull()) {
+                throw new IllegalArgumentException(file + ": missing field " + prefix + name);
+            }
+            return n;
+        }
+
+        Fields child(String name) {
+            return new Fields(file, node(name), prefix + name + ".");
+        }
+
+        String text(String name) {
+            JsonNode n = node(name);
+            if (!n.isTextual()) {
+                throw new IllegalArgumentException(
+                        file + ": field " + prefix + name + " must be a string");
+            }
+            return n.asText();
+        }
+
+        int integer(String name) {
+            JsonNode n = node(name);
+            if (!n.canConvertToInt() || !(n.isIntegralNumber() || n.asDouble() == n.asInt())) {
+                throw new IllegalArgumentException(
+                        file + ": field " + prefix + name + " must be an integer, got " + n);
+            }
+            return n.asInt();
+        }
+
+        double number(String name) {
+            JsonNode n = node(name);
+            if (!n.isNumber()) {
+                throw new IllegalArgumentException(
+                        file + ": field " + prefix + name + " must be a number, got " + n);
+            }
+            return n.asDouble();
+        }
+
+        /** {@code {"tensor": {"dtype": "float32", ...}}} or a list of names → name → dtype. */
+        Map<String, String> dtypes(String name) {
+            JsonNode n = node(name);
+            Map<String, String> out = new LinkedHashMap<>();
+            if (n.isArray()) {
+                for (JsonNode x : n) {
+                    out.put(x.asText(), "");
+                }
+            } else {
+                for (var it = n.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    JsonNode dt = e.getValue().get("dtype");
+                    out.put(e.getKey(), dt == null ? "" : dt.asText());
+                }
+            }
+            return out;
+        }
+    }
+}

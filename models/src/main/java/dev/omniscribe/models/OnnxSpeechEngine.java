@@ -1,0 +1,243 @@
+package dev.omniscribe.models;
+
+import ai.onnxruntime.OrtException;
+import dev.omniscribe.models.audio.AudioTokens;
+import dev.omniscribe.models.audio.LogMelSpectrogram;
+import dev.omniscribe.models.audio.MelFeatures;
+import dev.omniscribe.models.generate.BatchGenerator;
+import dev.omniscribe.models.onnx.AudioEncoder;
+import dev.omniscribe.models.onnx.Decoder;
+import dev.omniscribe.models.onnx.OrtRuntime;
+import dev.omniscribe.models.onnx.TokenEmbedder;
+import dev.omniscribe.models.text.Prompt;
+import dev.omniscribe.models.text.QwenTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Qwen2.5-Omni's thinker on ONNX Runtime: log-mel features → audio encoder → prompt with the audio
+ * embeddings spliced in → batched prefill and KV-cache decode → text.
+ *
+ * <p><b>Thread safety:</b> thread-safe. ONNX Runtime sessions allow concurrent {@code run} calls,
+ * the tokenizer and mel front end are read-only, and all per-call state (features, embeddings, KV
+ * cache, samplers) lives on the calling thread's stack. Concurrent calls share the CPU or GPU, so
+ * throughput is usually better with one caller and larger batches. {@link #close()} must not race
+ * with {@link #transcribe(List)}.
+ */
+public final class OnnxSpeechEngine implements SpeechEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OnnxSpeechEngine.class);
+
+    private final ModelSpec spec;
+    private final OrtRuntime runtime;
+    private final LogMelSpectrogram mel;
+    private final QwenTokenizer tokenizer;
+    private final AudioEncoder encoder;
+    private final TokenEmbedder embedder;
+    private final Decoder decoder;
+    private final BatchGenerator generator;
+
+    private OnnxSpeechEngine(
+            ModelSpec spec,
+            OrtRuntime runtime,
+            QwenTokenizer tokenizer,
+            AudioEncoder encoder,
+            TokenEmbedder embedder,
+            Decoder decoder) {
+        this.spec = spec;
+        this.runtime = runtime;
+        ModelSpec.Audio a = spec.audio();
+        this.mel =
+                new LogMelSpectrogram(
+                        a.samplingRate(), a.nFft(), a.hopLength(), a.nMels(), a.maxSamples());
+        this.tokenizer = tokenizer;
+        this.encoder = encoder;
+        this.embedder = embedder;
+        this.decoder = decoder;
+        this.generator = new BatchGenerator(runtime, embedder, decoder, spec);
+    }
+
+    /**
+     * Loads a model folder: reads {@code model.json} and {@code tokenizer.json} and opens the three
+     * ONNX sessions on the configured GPU (CUDA provider) or on the CPU when no GPU is configured
+     * or usable.
+     *
+     * @throws IllegalArgumentException if the folder is not a complete model folder
+     * @throws IllegalStateException if ONNX Runtime cannot open a graph
+     */
+    public static OnnxSpeechEngine load(EngineConfig config) {
+        ModelSpec spec = ModelSpec.load(config.modelDir());
+        OrtRuntime runtime = new OrtRuntime(config.gpuDeviceId(), config.intraOpThreads());
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            QwenTokenizer tokenizer = QwenTokenizer.load(spec);
+            opened.add(tokenizer);
+            AudioEncoder encoder = new AudioEncoder(runtime, spec);
+            opened.add(encoder);
+            TokenEmbedder embedder = new TokenEmbedder(runtime, spec);
+            opened.add(embedder);
+            Decoder decoder = new Decoder(runtime, spec);
+            opened.add(decoder);
+            LOG.info(
+                    "loaded {} ({} weights, {} activations) from {} on {}",
+                    spec.modelName(),
+                    spec.weights(),
+                    spec.dtype(),
+                    spec.dir(),
+                    runtime.device());
+            return new OnnxSpeechEngine(spec, runtime, tokenizer, encoder, embedder, decoder);
+        } catch (OrtException e) {
+            closeAll(opened);
+            throw new IllegalStateException(
+                    "ONNX Runtime cannot open the model in " + spec.dir() + ": " + e.getMessage(),
+                    e);
+        } catch (RuntimeException e) {
+            closeAll(opened);
+            throw e;
+        }
+    }
+
+    /** The model folder's description. */
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** Where the sessions run, e.g. {@code CPU} or {@code CUDA device 0}. */
+    public String device() {
+        return runtime.device();
+    }
+
+    @Override
+    public String modelName() {
+        return spec.modelName();
+    }
+
+    @Override
+    public boolean isThreadSafe() {
+        return true;
+    }
+
+    /**
+     * The prompt a request is generated from: its rendered chat text (one {@code <|AUDIO|>}
+     * placeholder) and token ids with the placeholder expanded to the audio token count. Reads only
+     * the sample count.
+     */
+    public Prompt prompt(GenerationRequest request) {
+        int frames = mel.frames(request.samples().length);
+        GenerationOptions o = request.options();
+        return tokenizer.prompt(
+                o.systemPrompt() != null ? o.systemPrompt() : spec.prompt().system(),
+                o.userPrompt() != null ? o.userPrompt() : spec.prompt().user(),
+                AudioTokens.forFrames(frames));
+    }
+
+    /**
+     * Transcribes the requests as one batch (one audio-encoder pass over all chunks, one batched
+     * generation). A request that cannot be run (empty audio, longer than {@code model.json
+     * audio.max_seconds}, prompt too long for the context) gets an {@link FinishReason#ERROR}
+     * result and the others go on. If ONNX Runtime fails, every request of the batch gets an ERROR
+     * result carrying the message.
+     */
+    @Override
+    public List<Transcription> transcribe(List<GenerationRequest> requests) {
+        Transcription[] results = new Transcription[requests.size()];
+        List<Integer> index = new ArrayList<>();
+        List<MelFeatures> features = new ArrayList<>();
+        List<Prompt> prompts = new ArrayList<>();
+
+        // 1. Per request: checks, log-mel features, prompt.
+        for (int i = 0; i < requests.size(); i++) {
+            GenerationRequest r = requests.get(i);
+            String problem = check(r);
+            if (problem != null) {
+                results[i] = Transcription.failed(problem);
+                continue;
+            }
+            Prompt prompt = prompt(r);
+            if (generator.contextBudget(prompt.length()) < 1) {
+                results[i] =
+                        Transcription.failed(
+                                "prompt of "
+                                        + prompt.length()
+                                        + " tokens does not fit the model's context of "
+                                        + spec.decoder().maxPositionEmbeddings());
+                continue;
+            }
+            index.add(i);
+            features.add(mel.compute(r.samples())); // (n_mels, frames)
+            prompts.add(prompt);
+        }
+        if (index.isEmpty()) {
+            return Arrays.asList(results);
+        }
+
+        try {
+            // 2. Audio encoder over all chunks of all segments.
+            List<AudioEncoder.Embeddings> audio = encoder.encode(features);
+            // 3. Batched generation.
+            List<BatchGenerator.Row> rows = new ArrayList<>();
+            for (int k = 0; k < index.size(); k++) {
+                rows.add(
+                        new BatchGenerator.Row(
+                                prompts.get(k),
+                                audio.get(k),
+                                requests.get(index.get(k)).options()));
+            }
+            List<BatchGenerator.Output> outputs = generator.generate(rows);
+            // 4. Text.
+            for (int k = 0; k < index.size(); k++) {
+                BatchGenerator.Output o = outputs.get(k);
+                results[index.get(k)] =
+                        new Transcription(
+                                tokenizer.decode(o.ids()),
+                                o.ids(),
+                                o.reason(),
+                                prompts.get(k).length(),
+                                null);
+            }
+        } catch (OrtException | RuntimeException e) {
+            LOG.error("batch of {} segments failed", index.size(), e);
+            String message = "inference failed: " + e;
+            for (int i : index) {
+                results[i] = Transcription.failed(message);
+            }
+        }
+        return Arrays.asList(results);
+    }
+
+    /** Why a request cannot run, or null. */
+    private String check(GenerationRequest r) {
+        int n = r.samples().length;
+        if (n == 0) {
+            return "no audio samples";
+        }
+        if (n > mel.maxSamples()) {
+            return String.format(
+                    Locale.ROOT,
+                    "audio is %.2f s long, more than the model's maximum of %.0f s; cut it into"
+                            + " shorter segments",
+                    (double) n / spec.audio().samplingRate(),
+                    spec.audio().maxSeconds());
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        closeAll(List.of(decoder, embedder, encoder, tokenizer));
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        for (AutoCloseable c : resources) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {} failed", c.getClass().getSimpleName(), e);
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.omniscribe.models.onnx;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens ONNX Runtime sessions on the CUDA provider of one GPU when asked for and available, else on
+ * the CPU provider (with one log line saying why). Never fails for want of a GPU.
+ */
+public final class OrtRuntime {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OrtRuntime.class);
+
+    private final OrtEnvironment env;
+    private final int gpuDeviceId;
+    private final int intraOpThreads;
+    private final boolean cuda;
+
+    /**
+     * @param gpuDeviceId CUDA device index, or -1 for the CPU provider
+     * @param intraOpThreads threads per session on CPU; 0 lets ONNX Runtime choose
+     */
+    public OrtRuntime(int gpuDeviceId, int intraOpThreads) {
+        this.env = OrtEnvironment.getEnvironment();
+        this.gpuDeviceId = gpuDeviceId;
+        this.intraOpThreads = intraOpThreads;
+        this.cuda = gpuDeviceId >= 0 && cudaUsable(gpuDeviceId);
+    }
+
+    public OrtEnvironment env() {
+        return env;
+    }
+
+    /** Whether sessions run on the CUDA provider. */
+    public boolean onGpu() {
+        return cuda;
+    }
+
+    /** A short description of where sessions run, for logs. */
+    public String device() {
+        return cuda ? "CUDA device " + gpuDeviceId : "CPU";
+    }
+
+    /**
+     * Opens one graph. The caller owns (and closes) the session.
+     *
+     * @param file an {@code .onnx} file; external data next to it is found by ONNX Runtime
+     */
+    public OrtSession open(Path file) throws OrtException {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException("model graph missing: " + file);
+        }
+        try (OrtSession.SessionOptions options = options(cuda)) {
+            return env.createSession(file.toString(), options);
+        }
+    }
+
+    private OrtSession.SessionOptions options(boolean withCuda) throws OrtException {
+        OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        try {
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (intraOpThreads > 0) {
+                o.setIntraOpNumThreads(intraOpThreads);
+            }
+            if (withCuda) {
+                o.addCUDA(gpuDeviceId);
+            }
+            return o;
+        } catch (OrtException | RuntimeException e) {
+            o.close();
+            throw e;
+        }
+    }
+
+    private boolean cudaUsable(int device) {
+        if (!env.getAvailableProviders().contains(OrtProvider.CUDA)) {
+            LOG.warn(
+                    "GPU {} requested but this ONNX Runtime build has no CUDA provider; running on"
+                            + " CPU",
+                    device);
+            return false;
+        }
+        try (OrtSession.SessionOptions probe = new OrtSession.SessionOptions()) {
+            probe.addCUDA(device);
+            return true;
+        } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+            LOG.warn(
+                    "GPU {} requested but the CUDA provider cannot start ({}); running on CPU",
+                    device,
+                    e.getMessage());
+            return false;
+        }
+    }
+}
