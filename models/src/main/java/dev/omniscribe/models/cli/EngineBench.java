@@ -1,0 +1,134 @@
+package dev.omniscribe.models.cli;
+
+import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.models.GenerationRequest;
+import dev.omniscribe.models.ModelSpec;
+import dev.omniscribe.models.OnnxSpeechEngine;
+import dev.omniscribe.models.Transcription;
+import dev.omniscribe.models.audio.LogMelSpectrogram;
+import dev.omniscribe.models.audio.WavReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bin/engine-bench}: throughput of the log-mel front end (× real time on one core) and of
+ * the whole engine (audio seconds per wall second, greedy, fixed token limit) at given batch sizes.
+ * A measurement tool, not a test.
+ */
+@Command(
+        name = "engine-bench",
+        mixinStandardHelpOptions = true,
+        description = "Benchmark log-mel features and the engine on WAV files.")
+public final class EngineBench implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, description = "model folder")
+    Path model;
+
+    @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads")
+    int threads;
+
+    @Option(
+            names = "--max-new-tokens",
+            defaultValue = "24",
+            description = "token limit per segment (default: ${DEFAULT-VALUE})")
+    int maxNewTokens;
+
+    @Option(
+            names = "--batch-sizes",
+            defaultValue = "1,8",
+            split = ",",
+            description = "batch sizes to measure (default: ${DEFAULT-VALUE})")
+    List<Integer> batchSizes;
+
+    @Option(names = "--repeat", defaultValue = "3", description = "timed repetitions")
+    int repeat;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "16 kHz mono PCM16 WAV files")
+    List<Path> files;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new EngineBench()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        ModelSpec spec = ModelSpec.load(model);
+        ModelSpec.Audio a = spec.audio();
+        List<float[]> audio = new ArrayList<>();
+        double seconds = 0;
+        for (Path f : files) {
+            float[] x = WavReader.read(f, a.samplingRate());
+            audio.add(x);
+            seconds += (double) x.length / a.samplingRate();
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "%d files, %.1f s of audio; %d CPU cores visible; model %s%n",
+                files.size(),
+                seconds,
+                Runtime.getRuntime().availableProcessors(),
+                spec.modelName());
+
+        // 1. Log-mel features on the calling thread.
+        LogMelSpectrogram mel =
+                new LogMelSpectrogram(
+                        a.samplingRate(), a.nFft(), a.hopLength(), a.nMels(), a.maxSamples());
+        for (int w = 0; w < 3; w++) {
+            audio.forEach(mel::compute);
+        }
+        long t0 = System.nanoTime();
+        for (int r = 0; r < repeat * 5; r++) {
+            audio.forEach(mel::compute);
+        }
+        double melWall = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(
+                Locale.ROOT,
+                "mel features: %.0f× real time on one core (%.2f ms per audio second)%n",
+                seconds * repeat * 5 / melWall,
+                melWall * 1000 / (seconds * repeat * 5));
+
+        // 2. The engine, greedy with a fixed token limit.
+        GenerationOptions options = GenerationOptions.greedy(maxNewTokens);
+        try (OnnxSpeechEngine engine =
+                OnnxSpeechEngine.load(new EngineConfig(model, -1, threads))) {
+            for (int batch : batchSizes) {
+                List<GenerationRequest> requests = new ArrayList<>();
+                double batchSeconds = 0;
+                for (int i = 0; i < batch; i++) {
+                    float[] x = audio.get(i % audio.size());
+                    requests.add(new GenerationRequest(x, options));
+                    batchSeconds += (double) x.length / a.samplingRate();
+                }
+                engine.transcribe(requests); // warm-up
+                long tokens = 0;
+                long s0 = System.nanoTime();
+                for (int r = 0; r < repeat; r++) {
+                    for (Transcription t : engine.transcribe(requests)) {
+                        tokens += t.tokenIds().length;
+                    }
+                }
+                double wall = (System.nanoTime() - s0) / 1e9;
+                System.out.printf(
+                        Locale.ROOT,
+                        "engine batch %d (%d ORT threads): %.1f audio s/s, %.1f generated tokens/s,"
+                                + " %.0f ms per batch of %.1f s audio%n",
+                        batch,
+                        threads,
+                        batchSeconds * repeat / wall,
+                        tokens / wall,
+                        wall * 1000 / repeat,
+                        batchSeconds);
+            }
+        }
+        return 0;
+    }
+}
