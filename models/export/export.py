@@ -204,8 +204,12 @@ def audio_params(checkpoint: str, acfg: graphs.AudioConfig) -> dict:
         "sampling_rate": sr, "n_fft": pre.get("n_fft", 400), "hop_length": pre.get("hop_length", 160),
         "n_mels": pre.get("feature_size", acfg.num_mel_bins), "chunk_frames": acfg.chunk_frames,
         "max_seconds": n_samples / sr, "n_samples": n_samples, "tokens_per_chunk": acfg.n_window // 2,
-        "dither": pre.get("dither", 0.0), "mel_scale": "slaney", "mel_norm": "slaney", "log_floor": 1e-10,
-        "dynamic_range": 8.0, "feature_scale": "(log10 - ... + 4) / 4",
+        "dither": pre.get("dither", 0.0), "padding_value": pre.get("padding_value", 0.0),
+        # WhisperFeatureExtractor: waveform zero-padded (right) to n_samples, periodic Hann window, centered STFT
+        # with reflect padding, power spectrum, Slaney mel filters 0..sr/2, last STFT frame dropped,
+        # log10(max(mel, 1e-10)), max(x, max_over_all_frames - 8), (x + 4) / 4; valid frames = ceil(samples / hop).
+        "mel_scale": "slaney", "mel_norm": "slaney", "log_floor": 1e-10, "dynamic_range": 8.0,
+        "log_offset": 4.0, "log_divisor": 4.0,
     }
 
 

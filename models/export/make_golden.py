@@ -488,6 +488,43 @@ def first_logits_error(ort_model, f, mel, ref_logits) -> float:
     return float(np.max(np.abs(logits - ref_logits)))
 
 
+def search(tiny_dir: str, seeds, lm_head_scales, im_end_scales):
+    """Try weight seeds and logit scales; print the ones whose golden paths meet the criteria: every top-2 gap
+    >= 1e-2, the repetition penalty changes the ids of some fixture, some fixtures stop at <|im_end|> early."""
+    import torch
+
+    import tiny
+
+    torch.set_num_threads(2)
+    audio_dir = os.path.join(tiny_dir, "golden", "audio")
+    waves = {name: read_audio(os.path.join(audio_dir, name + ".wav")) for name in FIXTURES}
+    with tempfile.TemporaryDirectory() as tmp:
+        hf_dir, awq_dir = os.path.join(tmp, "hf"), os.path.join(tmp, "hf-awq")
+        for seed in seeds:
+            for lm_scale in lm_head_scales:
+                for im_scale in im_end_scales:
+                    tiny.build_hf(hf_dir, seed, lm_scale, im_scale)
+                    tiny.build_awq(hf_dir, awq_dir)
+                    proc = processor(hf_dir)
+                    ids = export.token_ids(hf_dir, export.thinker_config(hf_dir))
+                    prompt = render_prompt(proc.tokenizer, export.DEFAULT_SYSTEM, export.DEFAULT_USER)
+                    stats = {"gap": 1e9, "stops": 0, "penalty_changes": 0, "ok": True}
+                    for kind, model in (("fp32", load_fp32(hf_dir)), ("int4", load_awq_dequantized(awq_dir))):
+                        for name, wave in waves.items():
+                            inputs = proc(text=prompt, audio=[wave], return_tensors="pt")
+                            rows = [reference_generate(model, inputs, p, ids["im_end"], ids["pad"])[0]
+                                    for p in PENALTIES]
+                            stats["gap"] = min(stats["gap"], *(r["min_gap"] for r in rows))
+                            stats["stops"] += sum(r["finish"] == "stop" for r in rows)
+                            stats["penalty_changes"] += rows[0]["ids"] != rows[1]["ids"]
+                        if stats["gap"] < 1e-2:
+                            stats["ok"] = False
+                            break
+                    ok = stats["ok"] and stats["stops"] > 0 and stats["penalty_changes"] > 0
+                    print(json.dumps({"seed": seed, "lm_head_scale": lm_scale, "im_end_scale": im_scale,
+                                      **stats, "meets_criteria": ok}), flush=True)
+
+
 def tiny_params() -> dict:
     import tiny
 
@@ -498,7 +535,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tiny", required=True, help="the tiny model folder (models/tiny)")
     ap.add_argument("--regen-audio", action="store_true", help="re-synthesize the audio fixtures (espeak-ng, sox)")
+    ap.add_argument("--search", type=int, nargs=2, metavar=("FIRST_SEED", "LAST_SEED"),
+                    help="search weight seeds (and --lm-head-scales, --im-end-scales) instead of writing goldens")
+    ap.add_argument("--lm-head-scales", type=float, nargs="+", default=[24.0])
+    ap.add_argument("--im-end-scales", type=float, nargs="+", default=[1.5])
     args = ap.parse_args()
+    if args.search:
+        search(args.tiny, range(args.search[0], args.search[1] + 1), args.lm_head_scales, args.im_end_scales)
+        return
     res = run(args.tiny, args.regen_audio)
     print("min top-2 gap", res["min_top2_gap"])
     for f in res["fixtures"]:

@@ -21,7 +21,7 @@ import numpy as np
 import awq
 import export
 
-SEED = 1234
+SEED = 4
 GROUP = 128
 
 SPECIAL_TOKENS = [
@@ -176,7 +176,8 @@ def thinker_config(vocab_size: int, ids: dict, user_id: int):
 
 
 def init_weights(model, seed: int, lm_head_scale: float, im_end_id: int, im_end_scale: float):
-    """Seeded weights with unit-scale activations, so the random model's logits are well separated."""
+    """Seeded weights with unit-scale activations. lm_head rows have norm ~lm_head_scale, so the random model's
+    logits are well separated; the <|im_end|> row is im_end_scale times longer, so some outputs stop early."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
@@ -273,4 +274,4 @@ def build_all(out_root: str, seed: int = None, lm_head_scale: float = None, im_e
 def tuned_params() -> dict:
     """Weight seed and logit scales chosen (make_golden.py --search) so that every golden greedy path has a
     top-2 logit gap >= 1e-2, the repetition penalty changes some outputs and some outputs stop at <|im_end|>."""
-    return {"seed": SEED, "lm_head_scale": 8.0, "im_end_scale": 1.0}
+    return {"seed": SEED, "lm_head_scale": 24.0, "im_end_scale": 2.0}
