@@ -78,6 +78,11 @@ public final class Fft {
      * @param outIm imaginary part of the output, length n (overwritten)
      */
     public void transform(double[] inRe, double[] inIm, double[] outRe, double[] outIm) {
+        if (n == 1) {
+            outRe[0] = inRe[0];
+            outIm[0] = inIm == null ? 0 : inIm[0];
+            return;
+        }
         step(inRe, inIm, 0, 1, outRe, outIm, 0, n, 0);
     }
 
