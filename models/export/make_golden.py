@@ -379,11 +379,11 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
                  "mel": f"mel/{name}.npy", "audio_tokens": n_audio, "prompt_ids": prompt_ids, "outputs": {}}
         if not check_only:
             np.save(os.path.join(golden, "mel", name + ".npy"), mel)
+        emb = audio_embeddings(models["fp32"], inputs)
+        if not check_only:
+            np.save(os.path.join(golden, "audio_embeds", f"{name}.npy"), emb.astype(np.float32))
+        entry["audio_embeds"] = f"audio_embeds/{name}.npy"
         for kind, model in models.items():
-            emb = audio_embeddings(model, inputs)
-            if not check_only:
-                np.save(os.path.join(golden, "audio_embeds", f"{name}.{kind}.npy"), emb.astype(np.float32))
-            entry.setdefault("audio_embeds", {})[kind] = f"audio_embeds/{name}.{kind}.npy"
             for penalty in PENALTIES:
                 row = reference_generate(model, inputs, penalty, eos, pad)[0]
                 key = f"rp{penalty}"
@@ -427,7 +427,7 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
                 want = f["outputs"][kind][f"rp{penalty}"]["ids"]
                 if got[0] != want:
                     raise SystemExit(f"onnxruntime {kind} {f['name']} rp{penalty}: {got[0]} != reference {want}")
-            ref_emb = np.load(os.path.join(golden, f["audio_embeds"][kind]))
+            ref_emb = np.load(os.path.join(golden, f["audio_embeds"]))  # hf/ audio tower (hf-awq's is fp16-rounded)
             emb_err = float(np.max(np.abs(ort_model.encode_audio(mel) - ref_emb)))
             logits_err = first_logits_error(ort_model, f, mel, np.load(os.path.join(golden, f["first_logits"][kind])))
             worst_logit = max(worst_logit, logits_err)
@@ -441,6 +441,12 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
         parity[kind]["greedy_ids_equal"] = True
         print(kind, "onnxruntime ids equal the reference; worst first-step logit error", worst_logit, flush=True)
 
+    if not check_only:
+        np.save(os.path.join(golden, "mel_filters.npy"), proc.feature_extractor.mel_filters.astype(np.float64))
+    stops = sorted({f"{f['name']}.{kind}.{key}" for f in fixtures for kind, outs in f["outputs"].items()
+                    for key, o in outs.items() if o["finish"] == "stop"})
+    penalty_matters = sorted({f"{f['name']}.{kind}" for f in fixtures for kind, outs in f["outputs"].items()
+                              if outs["rp1.0"]["ids"] != outs["rp1.1"]["ids"]})
     gaps = [o["min_gap"] for f in fixtures for k in f["outputs"].values() for o in k.values()]
     gaps += [o["min_gap"] for k in batch["outputs"].values() for o in k.values()]
     result = {
@@ -458,6 +464,9 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
                    "audio_placeholder": tok.audio_token},
         "tokens": ids,
         "min_top2_gap": min(gaps),
+        "stops_at_im_end": stops,
+        "penalty_changes_ids": penalty_matters,
+        "mel_filters": "mel_filters.npy",
         "fixtures": fixtures,
         "batch": batch,
         "onnxruntime_parity": parity,
