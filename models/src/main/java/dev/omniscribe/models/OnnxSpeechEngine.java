@@ -218,10 +218,12 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         if (n > mel.maxSamples()) {
             return String.format(
                     Locale.ROOT,
-                    "audio is %.2f s long, more than the model's maximum of %.0f s; cut it into"
-                            + " shorter segments",
+                    "audio is %.3f s (%d samples), longer than the model's maximum of %.0f s (%d"
+                            + " samples); cut it into shorter segments",
                     (double) n / spec.audio().samplingRate(),
-                    spec.audio().maxSeconds());
+                    n,
+                    spec.audio().maxSeconds(),
+                    mel.maxSamples());
         }
         return null;
     }

@@ -1,0 +1,41 @@
+package dev.omniscribe.models.generate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.FloatBuffer;
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+
+    @Test
+    void argmaxTakesTheFirstOfEqualMaxima() {
+        FloatBuffer row = FloatBuffer.wrap(new float[] {0, 1, 3, 3, -2});
+        assertThat(Sampler.ARGMAX.sample(row, 0, 5)).isEqualTo(2);
+        assertThat(Sampler.of(0, 99)).isSameAs(Sampler.ARGMAX);
+    }
+
+    @Test
+    void temperatureSamplingIsReproducibleForASeedAndFollowsTheDistribution() {
+        FloatBuffer row = FloatBuffer.wrap(new float[] {0, (float) Math.log(3), -100});
+        Sampler a = Sampler.of(1.0, 7);
+        Sampler b = Sampler.of(1.0, 7);
+        int[] counts = new int[3];
+        for (int i = 0; i < 4000; i++) {
+            int x = a.sample(row, 0, 3);
+            assertThat(b.sample(row, 0, 3)).isEqualTo(x);
+            counts[x]++;
+        }
+        // p = (1/4, 3/4, ~0)
+        assertThat(counts[1] / 4000.0).isBetween(0.72, 0.78);
+        assertThat(counts[2]).isZero();
+    }
+
+    @Test
+    void lowTemperatureSharpensTowardsTheArgmax() {
+        FloatBuffer row = FloatBuffer.wrap(new float[] {1, 2, 1.5f});
+        Sampler s = Sampler.of(0.01, 1);
+        for (int i = 0; i < 100; i++) {
+            assertThat(s.sample(row, 0, 3)).isEqualTo(1);
+        }
+    }
+}
