@@ -1,0 +1,137 @@
+package dev.omniscribe.udfs;
+
+import dev.omniscribe.udfs.audio.AudioDecoder;
+import dev.omniscribe.udfs.audio.DecodeException;
+import dev.omniscribe.udfs.audio.FfmpegBinaries;
+import dev.omniscribe.udfs.audio.Segmenter;
+import java.io.IOException;
+import java.io.InputStream;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decodes each audio file with ffmpeg and cuts it at silences into {@link SegmentRecord}s, while
+ * the audio streams in: memory holds at most one segment plus the one being filled, whatever the
+ * file's length.
+ *
+ * <p>Segments are emitted as soon as they are cut, one behind, so that the last one can carry
+ * {@code last}. A file that cannot be decoded (empty, corrupt, not media, no audio stream, no
+ * samples) ends with a failure record instead of failing the job; segments emitted before a
+ * mid-file failure stay, and the merge drops them.
+ *
+ * <p>Metrics: {@code filesDecoded}, {@code decodeFailures}, {@code segments}, {@code audioSeconds}.
+ */
+public final class DecodeAudioFunction extends ProcessFunction<AudioFile, SegmentRecord> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DecodeAudioFunction.class);
+
+    private final SegmentationSettings segmentation;
+    private final String ffmpegDir;
+
+    private transient AudioDecoder decoder;
+    private transient Counter filesDecoded;
+    private transient Counter decodeFailures;
+    private transient Counter segments;
+    private transient Counter audioMs;
+
+    /**
+     * @param segmentation how to cut
+     * @param ffmpegDir a folder with a system ffmpeg and ffprobe, or null for the bundled ones
+     */
+    public DecodeAudioFunction(SegmentationSettings segmentation, String ffmpegDir) {
+        this.segmentation = segmentation;
+        this.ffmpegDir = ffmpegDir;
+    }
+
+    @Override
+    public void open(OpenContext openContext) throws IOException {
+        decoder = new AudioDecoder(FfmpegBinaries.resolve(ffmpegDir));
+        var metrics = getRuntimeContext().getMetricGroup();
+        filesDecoded = metrics.counter("filesDecoded");
+        decodeFailures = metrics.counter("decodeFailures");
+        segments = metrics.counter("segments");
+        audioMs = metrics.counter("audioMilliseconds");
+        metrics.gauge("audioSeconds", () -> audioMs.getCount() / 1000.0);
+    }
+
+    @Override
+    public void processElement(AudioFile file, Context ctx, Collector<SegmentRecord> out)
+            throws Exception {
+        OneBehind emitter = new OneBehind(file, out);
+        Segmenter segmenter = new Segmenter(segmentation, emitter::add);
+        try (AudioDecoder.Session session = decoder.open(new Path(file.path()))) {
+            InputStream pcm = session.pcm();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = pcm.read(buf)) >= 0) {
+                segmenter.accept(buf, 0, n);
+            }
+            session.awaitSuccess();
+            long samples = segmenter.finish();
+            if (samples == 0) {
+                throw new DecodeException("no audio samples decoded from " + file.relativePath());
+            }
+            emitter.finish();
+            filesDecoded.inc();
+        } catch (DecodeException | IOException e) {
+            LOG.warn("decode failed for {}: {}", file.relativePath(), e.getMessage());
+            decodeFailures.inc();
+            emitter.fail(e.getMessage());
+        }
+    }
+
+    // Holds one segment back so that the file's last segment can be flagged.
+    private final class OneBehind {
+        private final AudioFile file;
+        private final Collector<SegmentRecord> out;
+        private Segmenter.Segment pending;
+
+        OneBehind(AudioFile file, Collector<SegmentRecord> out) {
+            this.file = file;
+            this.out = out;
+        }
+
+        void add(Segmenter.Segment s) {
+            if (pending != null) {
+                emit(pending, false);
+            }
+            pending = s;
+        }
+
+        void finish() {
+            emit(pending, true);
+            pending = null;
+        }
+
+        void fail(String error) {
+            int index = 0;
+            if (pending != null) {
+                emit(pending, false);
+                index = pending.index() + 1;
+                pending = null;
+            }
+            out.collect(SegmentRecord.failure(file, index, error));
+        }
+
+        private void emit(Segmenter.Segment s, boolean last) {
+            out.collect(
+                    new SegmentRecord(
+                            file.path(),
+                            file.relativePath(),
+                            file.sizeBytes(),
+                            s.index(),
+                            s.startMs(),
+                            s.endMs(),
+                            s.pcm(),
+                            last,
+                            null));
+            segments.inc();
+            audioMs.inc(s.endMs() - s.startMs());
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package dev.omniscribe.udfs;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Collects one file's transcribed segments (keyed by file id) and emits the file's transcript once
+ * all of them are in, in index order, whatever order they arrived in. The file's record count is
+ * known from the record flagged {@code last}. A file with any failed record becomes a failed
+ * transcript (the first failure by index). State for the file is cleared when it is emitted.
+ *
+ * <p>Accumulators {@code filesDone} and {@code filesFailed}; metrics of the same names and {@code
+ * tokens}.
+ */
+public final class OrderedMergeFunction
+        extends KeyedProcessFunction<String, TranscribedSegment, FileTranscript> {
+
+    public static final String FILES_DONE = "filesDone";
+    public static final String FILES_FAILED = "filesFailed";
+
+    private transient MapState<Integer, TranscribedSegment> received;
+    private transient ValueState<Integer> expected;
+    private transient ValueState<Integer> count;
+    private transient Counter done;
+    private transient Counter failed;
+    private transient Counter tokens;
+
+    @Override
+    public void open(OpenContext openContext) {
+        received =
+                getRuntimeContext()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        "received",
+                                        Types.INT,
+                                        TypeInformation.of(TranscribedSegment.class)));
+        expected = getRuntimeContext().getState(new ValueStateDescriptor<>("expected", Types.INT));
+        count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.INT));
+        var metrics = getRuntimeContext().getMetricGroup();
+        done = metrics.counter(FILES_DONE);
+        failed = metrics.counter(FILES_FAILED);
+        tokens = metrics.counter("tokens");
+        getRuntimeContext().getIntCounter(FILES_DONE);
+        getRuntimeContext().getIntCounter(FILES_FAILED);
+    }
+
+    @Override
+    public void processElement(
+            TranscribedSegment segment, Context ctx, Collector<FileTranscript> out)
+            throws Exception {
+        // A record seen twice (replayed after a restore) counts once.
+        if (!received.contains(segment.index())) {
+            Integer n = count.value();
+            count.update(n == null ? 1 : n + 1);
+        }
+        received.put(segment.index(), segment);
+        if (segment.last()) {
+            expected.update(segment.index() + 1);
+        }
+        Integer total = expected.value();
+        if (total == null || count.value() < total) {
+            return;
+        }
+        List<TranscribedSegment> ordered = new ArrayList<>(total);
+        for (TranscribedSegment s : received.values()) {
+            ordered.add(s);
+        }
+        ordered.sort(Comparator.comparingInt(TranscribedSegment::index));
+        received.clear();
+        expected.clear();
+        count.clear();
+        FileTranscript t = merge(ordered);
+        if (t.failed()) {
+            failed.inc();
+            getRuntimeContext().getIntCounter(FILES_FAILED).add(1);
+        } else {
+            done.inc();
+            tokens.inc(t.tokens());
+            getRuntimeContext().getIntCounter(FILES_DONE).add(1);
+        }
+        out.collect(t);
+    }
+
+    /** The transcript of a complete, index-ordered list of one file's segments. */
+    static FileTranscript merge(List<TranscribedSegment> ordered) {
+        TranscribedSegment first = ordered.get(0);
+        TranscribedSegment lastSegment = ordered.get(ordered.size() - 1);
+        String model = null;
+        long tokenCount = 0;
+        TranscribedSegment firstFailure = null;
+        for (TranscribedSegment s : ordered) {
+            if (s.model() != null && model == null) {
+                model = s.model();
+            }
+            tokenCount += s.tokens();
+            if (s.failed() && firstFailure == null) {
+                firstFailure = s;
+            }
+        }
+        if (firstFailure != null) {
+            return new FileTranscript(
+                    first.fileId(),
+                    first.relativePath(),
+                    first.sizeBytes(),
+                    lastSegment.endMs(),
+                    model,
+                    tokenCount,
+                    new TranscriptSegment[0],
+                    firstFailure.failedStage(),
+                    firstFailure.error());
+        }
+        TranscriptSegment[] segments =
+                ordered.stream()
+                        .map(
+                                s ->
+                                        new TranscriptSegment(
+                                                s.index(), s.startMs(), s.endMs(), s.text()))
+                        .toArray(TranscriptSegment[]::new);
+        return new FileTranscript(
+                first.fileId(),
+                first.relativePath(),
+                first.sizeBytes(),
+                lastSegment.endMs(),
+                model,
+                tokenCount,
+                segments,
+                null,
+                null);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.omniscribe.udfs;
+
+/**
+ * The engine's text for one segment, or the failure of that segment or of its file.
+ *
+ * @param fileId the file's full path
+ * @param relativePath the file's path below the input root
+ * @param sizeBytes the file's size in bytes
+ * @param index position in the file, from 0
+ * @param startMs start in the file, in milliseconds
+ * @param endMs end in the file (exclusive), in milliseconds
+ * @param last whether this is the file's last record
+ * @param text the generated text, not yet post-processed; empty on failure
+ * @param tokens number of generated tokens
+ * @param model short name of the model that produced the text
+ * @param failedStage {@code decode} or {@code transcribe} on failure, else null
+ * @param error the failure message, else null
+ */
+public record TranscribedSegment(
+        String fileId,
+        String relativePath,
+        long sizeBytes,
+        int index,
+        long startMs,
+        long endMs,
+        boolean last,
+        String text,
+        int tokens,
+        String model,
+        String failedStage,
+        String error) {
+
+    public boolean failed() {
+        return failedStage != null;
+    }
+
+    /** Carries a decode failure record through transcription unchanged. */
+    public static TranscribedSegment decodeFailure(SegmentRecord s) {
+        return new TranscribedSegment(
+                s.fileId(),
+                s.relativePath(),
+                s.sizeBytes(),
+                s.index(),
+                s.startMs(),
+                s.endMs(),
+                s.last(),
+                "",
+                0,
+                null,
+                "decode",
+                s.error());
+    }
+}

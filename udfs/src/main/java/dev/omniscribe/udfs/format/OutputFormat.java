@@ -1,0 +1,140 @@
+package dev.omniscribe.udfs.format;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.omniscribe.udfs.FileTranscript;
+import dev.omniscribe.udfs.TranscriptSegment;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The transcript files written per input file. Each input {@code a/b/talk.mp3} gets {@code
+ * a/b/talk.mp3.<extension>} in the output folder (the input's extension is kept so that {@code
+ * talk.mp3} and {@code talk.wav} never collide).
+ */
+public enum OutputFormat {
+    /** Plain text: one line per segment with text. */
+    TXT("txt"),
+    /** SubRip subtitles: 1-based cues, {@code HH:MM:SS,mmm}. */
+    SRT("srt"),
+    /** WebVTT subtitles. */
+    VTT("vtt"),
+    /** File, duration, model, options and segments with index, start, end (seconds) and text. */
+    JSON("json");
+
+    private static final ObjectMapper JSON_MAPPER =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final String extension;
+
+    OutputFormat(String extension) {
+        this.extension = extension;
+    }
+
+    public String extension() {
+        return extension;
+    }
+
+    /**
+     * Renders a successful transcript.
+     *
+     * @param t the transcript (not failed)
+     * @param options the job's options, written into the JSON as they are
+     */
+    public String render(FileTranscript t, Map<String, Object> options) {
+        return switch (this) {
+            case TXT -> txt(t);
+            case SRT -> srt(t);
+            case VTT -> vtt(t);
+            case JSON -> json(t, options);
+        };
+    }
+
+    /** Parses a comma-separated list such as {@code txt,srt,json}. */
+    public static List<OutputFormat> parseList(String list) {
+        List<OutputFormat> formats = new ArrayList<>();
+        for (String part : list.split(",")) {
+            String name = part.trim();
+            if (name.isEmpty()) {
+                continue;
+            }
+            try {
+                OutputFormat f = valueOf(name.toUpperCase(Locale.ROOT));
+                if (!formats.contains(f)) {
+                    formats.add(f);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "unknown output format '" + name + "'; use txt, srt, vtt, json");
+            }
+        }
+        if (formats.isEmpty()) {
+            throw new IllegalArgumentException("at least one output format is required");
+        }
+        return formats;
+    }
+
+    static String txt(FileTranscript t) {
+        StringBuilder sb = new StringBuilder();
+        for (TranscriptSegment s : t.segments()) {
+            if (!s.text().isBlank()) {
+                sb.append(s.text().strip()).append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    static String srt(FileTranscript t) {
+        StringBuilder sb = new StringBuilder();
+        int n = 1;
+        for (Cue c : CueSplitter.split(t.segments())) {
+            sb.append(n++).append('\n');
+            sb.append(Timestamps.srt(c.startMs()))
+                    .append(" --> ")
+                    .append(Timestamps.srt(c.endMs()))
+                    .append('\n');
+            sb.append(c.text()).append("\n\n");
+        }
+        return sb.toString();
+    }
+
+    static String vtt(FileTranscript t) {
+        StringBuilder sb = new StringBuilder("WEBVTT\n\n");
+        for (Cue c : CueSplitter.split(t.segments())) {
+            sb.append(Timestamps.vtt(c.startMs()))
+                    .append(" --> ")
+                    .append(Timestamps.vtt(c.endMs()))
+                    .append('\n');
+            sb.append(c.text()).append("\n\n");
+        }
+        return sb.toString();
+    }
+
+    static String json(FileTranscript t, Map<String, Object> options) {
+        ObjectNode root = JSON_MAPPER.createObjectNode();
+        root.put("file", t.relativePath());
+        root.put("duration", Timestamps.seconds(t.durationMs()));
+        root.put("model", t.model());
+        root.set("options", JSON_MAPPER.valueToTree(options));
+        ArrayNode segments = root.putArray("segments");
+        for (TranscriptSegment s : t.segments()) {
+            ObjectNode o = segments.addObject();
+            o.put("index", s.index());
+            o.put("start", Timestamps.seconds(s.startMs()));
+            o.put("end", Timestamps.seconds(s.endMs()));
+            o.put("text", s.text());
+        }
+        root.put("text", txt(t).strip());
+        try {
+            return JSON_MAPPER.writeValueAsString(root) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.omniscribe.udfs.sink;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+
+/** Writes whole files so that readers never see a half-written one. */
+public final class AtomicFiles {
+
+    private AtomicFiles() {}
+
+    /**
+     * Writes {@code content} as UTF-8 to a hidden temporary file next to {@code target}, then
+     * renames it over {@code target} (replacing an existing file). The temporary name starts with a
+     * dot and ends with {@code .tmp}, so the job's source never reads it.
+     */
+    public static void write(Path target, String content) throws IOException {
+        FileSystem fs = target.getFileSystem();
+        Path dir = target.getParent();
+        fs.mkdirs(dir);
+        Path tmp = new Path(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        try {
+            try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.NO_OVERWRITE)) {
+                out.write(content.getBytes(StandardCharsets.UTF_8));
+                out.sync();
+            }
+            if (!fs.rename(tmp, target)) {
+                // Some file systems (S3A) do not rename over an existing file.
+                fs.delete(target, false);
+                if (!fs.rename(tmp, target)) {
+                    throw new IOException("could not rename " + tmp + " to " + target);
+                }
+            }
+        } finally {
+            if (fs.exists(tmp)) {
+                fs.delete(tmp, false);
+            }
+        }
+    }
+}
