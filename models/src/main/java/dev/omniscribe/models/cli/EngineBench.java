@@ -52,6 +52,14 @@ public final class EngineBench implements Callable<Integer> {
     @Option(names = "--repeat", defaultValue = "3", description = "timed repetitions")
     int repeat;
 
+    @Option(
+            names = "--segment-seconds",
+            defaultValue = "10",
+            description =
+                    "cut the concatenated files into segments of this length, as the pipeline"
+                            + " does; 0 keeps whole files (default: ${DEFAULT-VALUE})")
+    double segmentSeconds;
+
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "16 kHz mono PCM16 WAV files")
     List<Path> files;
 
@@ -63,18 +71,36 @@ public final class EngineBench implements Callable<Integer> {
     public Integer call() throws IOException {
         ModelSpec spec = ModelSpec.load(model);
         ModelSpec.Audio a = spec.audio();
-        List<float[]> audio = new ArrayList<>();
-        double seconds = 0;
-        for (Path f : files) {
+        List<float[]> files = new ArrayList<>();
+        int total = 0;
+        for (Path f : this.files) {
             float[] x = WavReader.read(f, a.samplingRate());
-            audio.add(x);
-            seconds += (double) x.length / a.samplingRate();
+            files.add(x);
+            total += x.length;
         }
+        List<float[]> audio = new ArrayList<>();
+        if (segmentSeconds > 0) {
+            // Equal segments of the concatenated audio (the last one may be shorter).
+            float[] all = new float[total];
+            int at = 0;
+            for (float[] x : files) {
+                System.arraycopy(x, 0, all, at, x.length);
+                at += x.length;
+            }
+            int len = (int) Math.round(segmentSeconds * a.samplingRate());
+            for (int from = 0; from < total; from += len) {
+                audio.add(java.util.Arrays.copyOfRange(all, from, Math.min(total, from + len)));
+            }
+        } else {
+            audio.addAll(files);
+        }
+        double seconds = (double) total / a.samplingRate();
         System.out.printf(
                 Locale.ROOT,
-                "%d files, %.1f s of audio; %d CPU cores visible; model %s%n",
+                "%d files, %.1f s of audio in %d segments; %d CPU cores visible; model %s%n",
                 files.size(),
                 seconds,
+                audio.size(),
                 Runtime.getRuntime().availableProcessors(),
                 spec.modelName());
 
@@ -101,32 +127,40 @@ public final class EngineBench implements Callable<Integer> {
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(new EngineConfig(model, -1, threads))) {
             for (int batch : batchSizes) {
-                List<GenerationRequest> requests = new ArrayList<>();
-                double batchSeconds = 0;
-                for (int i = 0; i < batch; i++) {
+                // Every file at least once, cycled to fill whole batches.
+                int count = (Math.max(batch, audio.size()) + batch - 1) / batch * batch;
+                List<List<GenerationRequest>> batches = new ArrayList<>();
+                double totalSeconds = 0;
+                for (int i = 0; i < count; i++) {
+                    if (i % batch == 0) {
+                        batches.add(new ArrayList<>());
+                    }
                     float[] x = audio.get(i % audio.size());
-                    requests.add(new GenerationRequest(x, options));
-                    batchSeconds += (double) x.length / a.samplingRate();
+                    batches.get(batches.size() - 1).add(new GenerationRequest(x, options));
+                    totalSeconds += (double) x.length / a.samplingRate();
                 }
-                engine.transcribe(requests); // warm-up
+                batches.forEach(engine::transcribe); // warm-up
                 long tokens = 0;
                 long s0 = System.nanoTime();
                 for (int r = 0; r < repeat; r++) {
-                    for (Transcription t : engine.transcribe(requests)) {
-                        tokens += t.tokenIds().length;
+                    for (List<GenerationRequest> requests : batches) {
+                        for (Transcription t : engine.transcribe(requests)) {
+                            tokens += t.tokenIds().length;
+                        }
                     }
                 }
                 double wall = (System.nanoTime() - s0) / 1e9;
                 System.out.printf(
                         Locale.ROOT,
-                        "engine batch %d (%d ORT threads): %.1f audio s/s, %.1f generated tokens/s,"
-                                + " %.0f ms per batch of %.1f s audio%n",
+                        "engine batch %d (%d ORT threads): %.1f audio s/s, %.1f generated tokens/s"
+                                + " (%d segments, %.1f s audio per pass, %.0f ms per pass)%n",
                         batch,
                         threads,
-                        batchSeconds * repeat / wall,
+                        totalSeconds * repeat / wall,
                         tokens / wall,
-                        wall * 1000 / repeat,
-                        batchSeconds);
+                        count,
+                        totalSeconds,
+                        wall * 1000 / repeat);
             }
         }
         return 0;
