@@ -113,6 +113,53 @@ class OnnxSpeechEngineTest {
     }
 
     @Test
+    void aRequestedGpuThatIsNotUsableFallsBackToTheCpuInsteadOfFailing() {
+        // On a GPU host this runs on CUDA device 0; elsewhere on the CPU, with one log line.
+        try (OnnxSpeechEngine e =
+                OnnxSpeechEngine.load(new EngineConfig(Golden.modelDir("fp32"), 0, 1))) {
+            Transcription t =
+                    e.transcribe(
+                            new GenerationRequest(
+                                    TinyEngines.audio("en_1s5"), GenerationOptions.greedy(4)));
+            assertThat(t.failed()).as(t.error()).isFalse();
+            assertThat(e.device()).isIn("CPU", "CUDA device 0");
+        }
+    }
+
+    @Test
+    void concurrentCallsGiveTheSameResultsAsSequentialOnes() throws Exception {
+        OnnxSpeechEngine e = engine();
+        List<String> names = List.of("en_1s5", "zh_4s", "en_9s", "en_1s5");
+        List<int[]> sequential = new java.util.ArrayList<>();
+        for (String n : names) {
+            sequential.add(
+                    e.transcribe(
+                                    new GenerationRequest(
+                                            TinyEngines.audio(n), GenerationOptions.greedy(12)))
+                            .tokenIds());
+        }
+        java.util.concurrent.ExecutorService pool =
+                java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Transcription>> futures = new java.util.ArrayList<>();
+            for (String n : names) {
+                futures.add(
+                        pool.submit(
+                                () ->
+                                        e.transcribe(
+                                                new GenerationRequest(
+                                                        TinyEngines.audio(n),
+                                                        GenerationOptions.greedy(12)))));
+            }
+            for (int i = 0; i < names.size(); i++) {
+                assertThat(futures.get(i).get().tokenIds()).containsExactly(sequential.get(i));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void emptyBatchGivesNoResults() {
         assertThat(engine().transcribe(List.of())).isEmpty();
     }
