@@ -26,6 +26,12 @@ public final class CueSplitter {
     /** Longest cue, in milliseconds. */
     public static final long MAX_CUE_MS = 7_000;
 
+    /** Text narrower than this (half a line) is never split to shorten a cue. */
+    static final double MIN_SPLIT_WIDTH = LINE_WIDTH / 2;
+
+    /** Extra width a line break away from punctuation is charged when balancing two lines. */
+    static final double NON_PUNCTUATION_BREAK_COST = 10;
+
     private CueSplitter() {}
 
     /** The cues of one segment, in time order; none if its text is blank. */
@@ -183,7 +189,8 @@ public final class CueSplitter {
         while (!work.isEmpty()) {
             List<Token> g = work.remove(0);
             double ms = durationMs * totalWeight(g) / totalWeight;
-            if (ms <= MAX_CUE_MS || g.size() < 2) {
+            // Short text over a long stretch is shown for MAX_CUE_MS rather than cut into words.
+            if (ms <= MAX_CUE_MS || g.size() < 2 || totalWeight(g) < MIN_SPLIT_WIDTH) {
                 out.add(g);
                 continue;
             }
@@ -243,14 +250,17 @@ public final class CueSplitter {
         if (width(g, 0, g.size()) <= LINE_WIDTH) {
             return List.of(line(g, 0, g.size()));
         }
+        // Balanced lines, preferring a break after punctuation.
         int best = -1;
-        double bestWidest = Double.MAX_VALUE;
+        double bestScore = Double.MAX_VALUE;
         for (int i = 1; i < g.size(); i++) {
             double a = width(g, 0, i);
             double b = width(g, i, g.size());
-            double widest = Math.max(a, b);
-            if (a <= LINE_WIDTH && b <= LINE_WIDTH && widest < bestWidest) {
-                bestWidest = widest;
+            double score =
+                    Math.max(a, b)
+                            + (g.get(i - 1).breakAfter() > 0 ? 0 : NON_PUNCTUATION_BREAK_COST);
+            if (a <= LINE_WIDTH && b <= LINE_WIDTH && score < bestScore) {
+                bestScore = score;
                 best = i;
             }
         }

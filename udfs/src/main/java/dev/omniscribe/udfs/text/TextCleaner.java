@@ -23,7 +23,7 @@ public final class TextCleaner {
     // end of their sentence.
     private static final Pattern PLEASANTRY =
             Pattern.compile(
-                    "如果你[还還]有其他[关關]于(?:音[频頻][转轉][写寫](?:或者[内內]容理解)?|[这這]方面)的[问問][题題]"
+                    "如果你[还還]有其他[关關][于於](?:音[频頻][转轉][写寫](?:或者[内內]容理解)?|[这這]方面)的[问問][题題]"
                             + "[^。！？!?]*[。！？!?]?");
 
     private TextCleaner() {}

@@ -1,0 +1,188 @@
+package dev.omniscribe.udfs;
+
+import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.models.GenerationRequest;
+import dev.omniscribe.models.OnnxSpeechEngine;
+import dev.omniscribe.models.SpeechEngine;
+import dev.omniscribe.models.Transcription;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+import org.apache.flink.api.common.functions.AbstractRichFunction;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Transcribes segments with one speech engine per task slot, a micro-batch at a time (run it with
+ * {@link MicroBatchOperator}).
+ *
+ * <p>The engine loads in {@link #open(OpenContext)} and is closed in {@link #close()}. Its device:
+ * the first GPU Flink's external resource {@code gpu} assigned to this task manager, if any; else,
+ * when {@link EngineSettings#gpus()} is positive (embedded cluster), GPU {@code subtask % gpus};
+ * else the CPU.
+ *
+ * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
+ * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on.
+ *
+ * <p>Metrics: {@code segmentsTranscribed}, {@code transcribeFailures}, {@code tokensGenerated},
+ * {@code audioSecondsTranscribed}, {@code batches}.
+ */
+public final class TranscribeFunction extends AbstractRichFunction
+        implements BatchFunction<SegmentRecord, TranscribedSegment> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TranscribeFunction.class);
+
+    /** Name of Flink's external resource that assigns GPUs to task managers. */
+    public static final String GPU_RESOURCE = "gpu";
+
+    private final EngineSettings settings;
+
+    private transient SpeechEngine engine;
+    private transient GenerationOptions options;
+    private transient String modelName;
+    private transient Counter segments;
+    private transient Counter failures;
+    private transient Counter tokens;
+    private transient Counter audioMs;
+    private transient Counter batches;
+
+    public TranscribeFunction(EngineSettings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        RuntimeContext ctx = getRuntimeContext();
+        int gpu = gpuFor(ctx, settings.gpus());
+        LOG.info(
+                "subtask {} loads {} on {}",
+                ctx.getTaskInfo().getIndexOfThisSubtask(),
+                settings.modelDir(),
+                gpu < 0 ? "CPU" : "GPU " + gpu);
+        engine =
+                OnnxSpeechEngine.load(
+                        new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads()));
+        modelName = engine.modelName();
+        options = settings.generationOptions();
+        var metrics = ctx.getMetricGroup();
+        segments = metrics.counter("segmentsTranscribed");
+        failures = metrics.counter("transcribeFailures");
+        tokens = metrics.counter("tokensGenerated");
+        audioMs = metrics.counter("audioMillisecondsTranscribed");
+        batches = metrics.counter("batches");
+        metrics.gauge("audioSecondsTranscribed", () -> audioMs.getCount() / 1000.0);
+    }
+
+    /**
+     * The GPU index for this subtask: Flink's external resource {@code gpu} first, then {@code
+     * subtask % gpus} when {@code gpus > 0}, else -1 (CPU).
+     */
+    static int gpuFor(RuntimeContext ctx, int gpus) {
+        Set<ExternalResourceInfo> infos = ctx.getExternalResourceInfos(GPU_RESOURCE);
+        for (ExternalResourceInfo info : infos) {
+            var index = info.getProperty("index");
+            if (index.isPresent()) {
+                return Integer.parseInt(index.get().trim());
+            }
+        }
+        if (gpus > 0) {
+            return ctx.getTaskInfo().getIndexOfThisSubtask() % gpus;
+        }
+        return -1;
+    }
+
+    @Override
+    public void processBatch(List<SegmentRecord> batch, Collector<TranscribedSegment> out) {
+        List<SegmentRecord> audio = new ArrayList<>(batch.size());
+        for (SegmentRecord s : batch) {
+            if (s.failed()) {
+                out.collect(TranscribedSegment.decodeFailure(s));
+            } else {
+                audio.add(s);
+            }
+        }
+        if (audio.isEmpty()) {
+            return;
+        }
+        List<Transcription> results = transcribe(audio);
+        batches.inc();
+        for (int i = 0; i < audio.size(); i++) {
+            SegmentRecord s = audio.get(i);
+            Transcription t = results.get(i);
+            if (t.failed()) {
+                failures.inc();
+            } else {
+                segments.inc();
+                tokens.inc(t.tokenIds().length);
+                audioMs.inc(s.endMs() - s.startMs());
+            }
+            out.collect(
+                    new TranscribedSegment(
+                            s.fileId(),
+                            s.relativePath(),
+                            s.sizeBytes(),
+                            s.index(),
+                            s.startMs(),
+                            s.endMs(),
+                            s.last(),
+                            t.failed() ? "" : t.text(),
+                            t.tokenIds().length,
+                            modelName,
+                            t.failed() ? "transcribe" : null,
+                            t.failed() ? describe(s, t.error()) : null));
+        }
+    }
+
+    private List<Transcription> transcribe(List<SegmentRecord> audio) {
+        List<GenerationRequest> requests = new ArrayList<>(audio.size());
+        for (SegmentRecord s : audio) {
+            requests.add(new GenerationRequest(s.samples(), options));
+        }
+        try {
+            List<Transcription> results = engine.transcribe(requests);
+            if (results.size() != requests.size()) {
+                throw new IllegalStateException(
+                        "engine returned "
+                                + results.size()
+                                + " results for "
+                                + requests.size()
+                                + " segments");
+            }
+            return results;
+        } catch (RuntimeException e) {
+            LOG.warn("batch of {} segments failed", requests.size(), e);
+            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+            List<Transcription> failed = new ArrayList<>(requests.size());
+            for (int i = 0; i < requests.size(); i++) {
+                failed.add(Transcription.failed(error));
+            }
+            return failed;
+        }
+    }
+
+    private static String describe(SegmentRecord s, String error) {
+        return "segment "
+                + s.index()
+                + " ("
+                + s.startMs() / 1000.0
+                + "-"
+                + s.endMs() / 1000.0
+                + " s): "
+                + error;
+    }
+
+    @Override
+    public void close() {
+        if (engine != null) {
+            engine.close();
+            engine = null;
+        }
+    }
+}

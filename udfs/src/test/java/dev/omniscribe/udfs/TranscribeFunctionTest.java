@@ -1,0 +1,99 @@
+package dev.omniscribe.udfs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationRequest;
+import dev.omniscribe.models.OnnxSpeechEngine;
+import dev.omniscribe.models.Transcription;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TranscribeFunctionTest {
+
+    @TempDir Path dir;
+
+    private List<SegmentRecord> segmentsOf(Path file, long targetMs) throws Exception {
+        AudioFile input = new AudioFile(file.toUri().toString(), "speech.wav", Files.size(file));
+        try (var h =
+                ProcessFunctionTestHarnesses.forProcessFunction(
+                        new DecodeAudioFunction(new SegmentationSettings(targetMs), null))) {
+            h.processElement(input, 0);
+            return h.extractOutputValues();
+        }
+    }
+
+    @Test
+    void batchedTranscriptsEqualTheEngineRunDirectlyOnEachSegment() throws Exception {
+        Path wav = AudioFixtures.speechWav(dir.resolve("speech.wav"), 41);
+        List<SegmentRecord> segments = segmentsOf(wav, 10_000);
+        assertThat(segments).hasSizeGreaterThanOrEqualTo(4);
+        EngineSettings settings = TinyModel.greedy(3, 6);
+
+        List<TranscribedSegment> out;
+        try (OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment> h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchOperator<>(
+                                new TranscribeFunction(settings), settings.batchSize(), 0))) {
+            h.open();
+            for (SegmentRecord s : segments) {
+                h.processElement(s, 0);
+            }
+            h.endInput();
+            out = h.extractOutputValues();
+        }
+
+        List<Transcription> direct = new ArrayList<>();
+        try (OnnxSpeechEngine engine =
+                OnnxSpeechEngine.load(new EngineConfig(TinyModel.dir(), -1, 1))) {
+            for (SegmentRecord s : segments) {
+                direct.add(
+                        engine.transcribe(
+                                new GenerationRequest(s.samples(), settings.generationOptions())));
+            }
+            assertThat(out).hasSize(segments.size());
+            for (int i = 0; i < segments.size(); i++) {
+                TranscribedSegment t = out.get(i);
+                assertThat(t.index()).isEqualTo(i);
+                assertThat(t.failed()).isFalse();
+                assertThat(t.startMs()).isEqualTo(segments.get(i).startMs());
+                assertThat(t.endMs()).isEqualTo(segments.get(i).endMs());
+                assertThat(t.last()).isEqualTo(segments.get(i).last());
+                assertThat(t.text()).isEqualTo(direct.get(i).text());
+                assertThat(t.tokens()).isEqualTo(direct.get(i).tokenIds().length);
+                assertThat(t.model()).isEqualTo(engine.modelName());
+            }
+        }
+    }
+
+    @Test
+    void decodeFailuresPassThroughWithoutReachingTheEngine() throws Exception {
+        EngineSettings settings = TinyModel.greedy(4, 2);
+        AudioFile bad = new AudioFile("file:/in/bad.mp3", "bad.mp3", 10);
+        List<TranscribedSegment> out;
+        try (var h =
+                new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
+                        new MicroBatchOperator<>(new TranscribeFunction(settings), 4, 0))) {
+            h.open();
+            h.processElement(SegmentRecord.failure(bad, 0, "not audio"), 0);
+            h.endInput();
+            out = h.extractOutputValues();
+        }
+
+        assertThat(out)
+                .singleElement()
+                .satisfies(
+                        t -> {
+                            assertThat(t.failedStage()).isEqualTo("decode");
+                            assertThat(t.error()).isEqualTo("not audio");
+                            assertThat(t.last()).isTrue();
+                            assertThat(t.model()).isNull();
+                        });
+    }
+}

@@ -1,0 +1,79 @@
+package dev.omniscribe.udfs.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.omniscribe.udfs.TranscriptSegment;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CueSplitterTest {
+
+    private static double width(String line) {
+        double w = 0;
+        for (int cp : line.codePoints().toArray()) {
+            Character.UnicodeScript s = Character.UnicodeScript.of(cp);
+            boolean cjk =
+                    s == Character.UnicodeScript.HAN
+                            || (cp >= 0x3000 && cp <= 0x303F)
+                            || (cp >= 0xFF00 && cp <= 0xFFEF);
+            w += cjk ? CueSplitter.CJK_WIDTH : 1;
+        }
+        return w;
+    }
+
+    @Test
+    void aLongSegmentBecomesCuesOfAtMostTwoLinesAndSevenSecondsInsideTheSegment() {
+        String text =
+                ("The quick brown fox jumps over the lazy dog while the band plays on and on, "
+                                + "and nobody seems to notice the time passing by at all. ")
+                        .repeat(6);
+        TranscriptSegment s = new TranscriptSegment(3, 90_000, 120_000, text);
+
+        List<Cue> cues = CueSplitter.split(s);
+
+        assertThat(cues.size()).isGreaterThan(5);
+        long previousEnd = s.startMs();
+        for (Cue c : cues) {
+            assertThat(c.startMs()).isGreaterThanOrEqualTo(previousEnd);
+            assertThat(c.endMs()).isGreaterThan(c.startMs());
+            assertThat(c.endMs() - c.startMs()).isLessThanOrEqualTo(CueSplitter.MAX_CUE_MS);
+            String[] lines = c.text().split("\n");
+            assertThat(lines.length).isLessThanOrEqualTo(2);
+            for (String line : lines) {
+                assertThat(width(line)).isLessThanOrEqualTo(CueSplitter.LINE_WIDTH);
+            }
+            previousEnd = c.endMs();
+        }
+        assertThat(cues.get(cues.size() - 1).endMs()).isEqualTo(s.endMs());
+        // No word is lost or duplicated.
+        String joined =
+                String.join(" ", cues.stream().map(c -> c.text().replace('\n', ' ')).toList());
+        assertThat(joined).isEqualTo(text.strip());
+    }
+
+    @Test
+    void chineseTextSplitsAtSixteenCharactersPerLine() {
+        String text = "这是一个很长的中文句子没有任何标点符号用来测试字幕切分是否会在十六个字处换行并且不超过两行";
+        List<Cue> cues = CueSplitter.split(new TranscriptSegment(0, 0, 6_000, text));
+
+        for (Cue c : cues) {
+            for (String line : c.text().split("\n")) {
+                assertThat(line.codePointCount(0, line.length())).isLessThanOrEqualTo(16);
+            }
+        }
+        assertThat(String.join("", cues.stream().map(c -> c.text().replace("\n", "")).toList()))
+                .isEqualTo(text);
+    }
+
+    @Test
+    void aSingleWordOverALongSegmentIsShownForSevenSeconds() {
+        List<Cue> cues = CueSplitter.split(new TranscriptSegment(0, 1_000, 31_000, "Okay."));
+
+        assertThat(cues).containsExactly(new Cue(1_000, 8_000, "Okay."));
+    }
+
+    @Test
+    void blankTextHasNoCue() {
+        assertThat(CueSplitter.split(new TranscriptSegment(0, 0, 5_000, "  \n "))).isEmpty();
+    }
+}
