@@ -21,6 +21,7 @@ import onnx
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import awq  # noqa: E402
+import generate  # noqa: E402
 import graphs  # noqa: E402
 
 FORMAT_VERSION = 1
@@ -213,6 +214,14 @@ def audio_params(checkpoint: str, acfg: graphs.AudioConfig) -> dict:
     }
 
 
+def io_only(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model's inputs and outputs alone (for model.json), so its weights can be freed."""
+    m = onnx.ModelProto()
+    m.graph.input.extend(model.graph.input)
+    m.graph.output.extend(model.graph.output)
+    return m
+
+
 def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
     path = os.path.join(out_dir, file_name)
     data_name = file_name + ".data"
@@ -230,8 +239,13 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
-           model_name: str = None, quiet: bool = False) -> dict:
-    cfg = thinker_config(checkpoint)
+           model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
+           weights=None, cfg: dict = None) -> dict:
+    """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
+    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run)."""
+    if not (step_decoder or loop):
+        raise SystemExit("nothing to export: neither the step decoder nor the generation loop")
+    cfg = cfg or thinker_config(checkpoint)
     quant = cfg["quant"]
     is_awq = bool(quant) and str(quant.get("quant_method", "")).lower() == "awq"
     if is_awq and (int(quant.get("bits", 4)) != 4 or str(quant.get("version", "gemm")).lower() != "gemm"
@@ -252,7 +266,7 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     np_dtype = np.float32 if dtype == "float32" else np.float16
 
     os.makedirs(out_dir, exist_ok=True)
-    weights = Weights(checkpoint)
+    weights = weights or Weights(checkpoint)
     dcfg = decoder_config(cfg)
     acfg = audio_config(cfg)
     linear_of = make_linear_source(weights, cfg, mode, np_dtype)
@@ -267,9 +281,24 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     log("embed_tokens")
     embed_model = graphs.build_embed_tokens(weights.get("model.embed_tokens.weight"), np_dtype)
     save_onnx(embed_model, out_dir, "embed_tokens.onnx")
-    log(f"decoder ({dcfg.num_layers} layers, weights {mode}, activations {dtype})")
-    decoder_model = graphs.build_decoder(dcfg, weights, linear_of, np_dtype)
-    save_onnx(decoder_model, out_dir, "decoder.onnx")
+    written = [("audio_encoder", io_only(audio_model)), ("embed_tokens", io_only(embed_model))]
+    del audio_model, embed_model
+    if step_decoder:
+        log(f"decoder ({dcfg.num_layers} layers, weights {mode}, activations {dtype})")
+        decoder_model = graphs.build_decoder(dcfg, weights, linear_of, np_dtype)
+        save_onnx(decoder_model, out_dir, "decoder.onnx")
+        written.append(("decoder", io_only(decoder_model)))
+        del decoder_model
+    elif os.path.exists(os.path.join(out_dir, "decoder.onnx")):
+        os.remove(os.path.join(out_dir, "decoder.onnx"))
+    tokens = token_ids(checkpoint, cfg)
+    if loop:
+        log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype})")
+        generate_model = generate.build_generate(dcfg, weights, linear_of, weights.get("model.embed_tokens.weight"),
+                                                 np_dtype, pad=tokens["pad"])
+        save_onnx(generate_model, out_dir, "generate.onnx")
+        written.append(("generate", io_only(generate_model)))
+        del generate_model
 
     for name in ("tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "chat_template.json",
                  "chat_template.jinja"):
@@ -293,8 +322,7 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
         "quantization": quantization,
         "graphs": {
             name: {"file": f"{name}.onnx", "inputs": io_spec(m.graph.input), "outputs": io_spec(m.graph.output)}
-            for name, m in (("audio_encoder", audio_model), ("embed_tokens", embed_model),
-                            ("decoder", decoder_model))
+            for name, m in written
         },
         "decoder": {"num_layers": dcfg.num_layers, "num_attention_heads": dcfg.num_heads,
                     "num_kv_heads": dcfg.num_kv_heads, "head_dim": dcfg.head_dim, "hidden_size": dcfg.hidden_size,
@@ -303,7 +331,7 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
         "audio_encoder": {"d_model": acfg.d_model, "layers": acfg.layers, "heads": acfg.heads,
                           "n_window": acfg.n_window, "output_dim": acfg.output_dim},
         "audio": audio_params(checkpoint, acfg),
-        "tokens": token_ids(checkpoint, cfg),
+        "tokens": tokens,
         "prompt": {"system": DEFAULT_SYSTEM, "user": DEFAULT_USER, "alternatives": ALTERNATIVE_PROMPTS},
     }
     with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:

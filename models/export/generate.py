@@ -1,0 +1,334 @@
+"""generate.onnx: prefill + the whole generation loop in one graph (ONNX Loop around a fused decoder step).
+
+One `run` per batch, whatever the number of generated tokens: the KV cache never leaves the device.
+
+  inputs   inputs_embeds (batch, seq, hidden) F        prompt embeddings, audio spliced in, left padded
+           attention_mask (batch, seq) int64           1 = real token, 0 = left padding
+           position_ids (batch, seq) int64             cumsum(mask) - 1 (any value on padding)
+           input_ids (batch, seq) int64                prompt ids (repetition penalty presence; padding ignored)
+           max_new_tokens (batch) int64                per-row token budget, >= 1
+           temperature (batch) float32                 0 = argmax, else Gumbel-max sampling of softmax(logits / T)
+           repetition_penalty (batch) float32          1 = off
+           eos_ids (n_eos) int64                       stop ids (a row stops after emitting one)
+  output   tokens (batch, steps) int64                 steps = the largest budget, or fewer when every row stopped
+                                                       earlier; a row's ids end with its stop id, then pad
+
+Per step (transformers' semantics, as the Java step loop): penalty over prompt and generated ids
+(score < 0 ? score * p : score / p), then argmax or sampling, then stop check. A finished row emits and feeds
+the pad id. Sampling noise comes from RandomUniformLike (seeded at export): reproducible for the same
+sequence of calls on a fresh session, not per request.
+
+ONNX Runtime applies no graph fusions inside a Loop body, so the body is written fused: SimplifiedLayerNormalization
+and SkipSimplifiedLayerNormalization for RMSNorm + residual, one q/k/v matmul, com.microsoft RotaryEmbedding,
+FusedMatMul for scaled scores, QuickGelu(alpha=1) for SiLU, MatMulNBits for int4 weights. The prefill before the
+loop uses the same builder (outer graph; ORT may fuse further there).
+"""
+
+import math
+
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+
+import graphs
+from graphs import MS_DOMAIN, Graph
+
+F32, I64, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+
+
+class Body(Graph):
+    """A Loop body: its own nodes, inputs and outputs; constants become initializers of the outer graph."""
+
+    def __init__(self, name, outer: Graph):
+        super().__init__(name, outer.np_dtype)
+        self.outer = outer
+
+    def fresh(self, base):
+        return self.outer.fresh(base)
+
+    def const(self, name, array):
+        return self.outer.const(name, array)
+
+    def op(self, *args, **kwargs):
+        out = super().op(*args, **kwargs)
+        self.outer.uses_ms_domain |= self.uses_ms_domain
+        return out
+
+    def outer_initializers(self):
+        return self.outer.initializers
+
+    def graph(self):
+        return helper.make_graph(self.nodes, self.name, self.inputs, self.outputs)
+
+
+class FusedWeights:
+    """Initializers of the fused step, made once in the outer graph and shared by prefill and loop body."""
+
+    def __init__(self, g: Graph, cfg: graphs.DecoderConfig, weights, linear_of, embed_table):
+        self.cfg = cfg
+        self.embed = g.weight("embed_tokens.weight", embed_table)  # (vocab, hidden) F
+        self.layers = []
+        for i in range(cfg.num_layers):
+            p = f"model.layers.{i}"
+            qkv = concat_linears([linear_of(p + ".self_attn." + n) for n in ("q_proj", "k_proj", "v_proj")])
+            self.layers.append({
+                "ln1": g.weight(p + ".input_layernorm.weight", weights.get(p + ".input_layernorm.weight")),
+                "ln2": g.weight(p + ".post_attention_layernorm.weight",
+                                weights.get(p + ".post_attention_layernorm.weight")),
+                "qkv": const_linear(g, qkv, p + ".self_attn.qkv_proj"),
+                "o": const_linear(g, linear_of(p + ".self_attn.o_proj"), p + ".self_attn.o_proj"),
+                "gate": const_linear(g, linear_of(p + ".mlp.gate_proj"), p + ".mlp.gate_proj"),
+                "up": const_linear(g, linear_of(p + ".mlp.up_proj"), p + ".mlp.up_proj"),
+                "down": const_linear(g, linear_of(p + ".mlp.down_proj"), p + ".mlp.down_proj"),
+            })
+        self.norm = g.weight("model.norm.weight", weights.get("model.norm.weight"))
+        self.lm_head = const_linear(g, linear_of("lm_head"), "lm_head")
+
+
+def concat_linears(parts):
+    """q, k, v linears of the same input -> one linear whose output is their concatenation."""
+    k = parts[0].in_features
+    n = sum(p.out_features for p in parts)
+    biases = [p.bias if p.bias is not None else np.zeros(p.out_features, np.float32) for p in parts]
+    bias = np.concatenate([np.asarray(b, np.float32) for b in biases]) if any(
+        p.bias is not None for p in parts) else None
+    if parts[0].nbits is not None:
+        if any(p.nbits is None or p.block_size != parts[0].block_size for p in parts):
+            raise ValueError("q/k/v must share one quantization")
+        b = np.concatenate([p.nbits[0] for p in parts], axis=0)  # (N, K/block, block/2), rows = outputs
+        s = np.concatenate([p.nbits[1] for p in parts])  # n-major
+        z = np.concatenate([p.nbits[2] for p in parts])  # n-major
+        return graphs.Linear(n, k, bias=bias, nbits=(b, s, z), block_size=parts[0].block_size)
+    w = np.concatenate([np.asarray(p.weight, np.float32) for p in parts], axis=0)  # (out, in)
+    return graphs.Linear(n, k, weight=w, bias=bias)
+
+
+def const_linear(g: Graph, lin: graphs.Linear, name: str) -> dict:
+    """Initializers of one linear; `apply_linear` builds its nodes in any (sub)graph."""
+    c = {"K": lin.in_features, "N": lin.out_features, "block": lin.block_size}
+    if lin.nbits is not None:
+        b, scales, zeros = lin.nbits
+        c["B"] = g.const(name + ".qweight", b)
+        c["scales"] = g.const(name + ".scales", scales.astype(g.np_dtype))
+        c["zeros"] = g.const(name + ".qzeros", zeros)
+    else:
+        c["W"] = g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight, np.float32).T))
+    c["bias"] = g.weight(name + ".bias", lin.bias) if lin.bias is not None else None
+    return c
+
+
+def apply_linear(g: Graph, x: str, c: dict, name: str) -> str:
+    if "B" in c:
+        y = g.op("MatMulNBits", [x, c["B"], c["scales"], c["zeros"]], name=name, domain=MS_DOMAIN, K=c["K"],
+                 N=c["N"], bits=4, block_size=c["block"], accuracy_level=0)
+    else:
+        y = g.op("MatMul", [x, c["W"]], name=name)
+    if c["bias"] is not None:
+        y = g.op("Add", [y, c["bias"]], name=name + "_bias")
+    return y
+
+
+def scalar(g: Graph, value: int) -> str:
+    """A 0-d int64 initializer (Graph.i64 makes 1-d ones)."""
+    name = g.fresh("c_scalar")
+    (g.outer.initializers if isinstance(g, Body) else g.initializers).append(numpy_helper.from_array(np.array(value, dtype=np.int64), name))
+    return name
+
+
+def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, cos: str, sin: str, past, single: bool):
+    """Decoder forward over new tokens with a KV cache, written with fused ops.
+
+    x (batch, seq, hidden) F embeddings; positions (batch, seq) int64; bias: additive attention bias,
+    (batch, 1, 1, seq, total) float32 when not single, (batch, 1, 1, total) F when single (seq == 1);
+    cos/sin (max_pos, head_dim/2) F; past [(k, v)] (batch, kv_heads, past, head_dim) F.
+    Returns (logits (batch, vocab) float32 of the last position, presents).
+    """
+    cfg = fw.cfg
+    nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
+    groups = nh // nkv
+    eps = cfg.rms_norm_eps
+    h = g.op("SimplifiedLayerNormalization", [x, fw.layers[0]["ln1"]], axis=-1, epsilon=eps,
+             stash_type=1, name="ln1")
+    presents = []
+    if not single:
+        seq = g.op("Gather", [g.op("Shape", [x]), g.i64(1)], axis=0)
+        total = g.op("Gather", [g.op("Shape", [bias]), g.i64(4)], axis=0)
+    for i, w in enumerate(fw.layers):
+        qkv = apply_linear(g, h, w["qkv"], f"l{i}.qkv")  # (batch, seq, (nh + 2 nkv) hd)
+        q, k, v = g.op("Split", [qkv, g.i64([nh * hd, nkv * hd, nkv * hd])], axis=-1, outputs=3)
+        q = g.op("RotaryEmbedding", [q, positions, cos, sin], domain=MS_DOMAIN, num_heads=nh, interleaved=0)
+        k = g.op("RotaryEmbedding", [k, positions, cos, sin], domain=MS_DOMAIN, num_heads=nkv, interleaved=0)
+        if single:
+            # seq == 1: (batch, 1, heads*hd) is already (batch, heads, 1, hd) in memory; the query heads of one kv
+            # head form one group: (batch, nkv, groups, hd)
+            qg = g.op("Reshape", [q, g.i64([0, nkv, groups, hd])])
+            k = g.op("Reshape", [k, g.i64([0, nkv, 1, hd])])
+            v = g.op("Reshape", [v, g.i64([0, nkv, 1, hd])])
+        else:
+            q = g.op("Transpose", [g.op("Reshape", [q, g.i64([0, 0, nh, hd])])], perm=[0, 2, 1, 3])
+            qg = g.op("Reshape", [q, g.i64([0, nkv, -1, hd])])  # (b, nkv, groups*s, hd)
+            k = g.op("Transpose", [g.op("Reshape", [k, g.i64([0, 0, nkv, hd])])], perm=[0, 2, 1, 3])
+            v = g.op("Transpose", [g.op("Reshape", [v, g.i64([0, 0, nkv, hd])])], perm=[0, 2, 1, 3])
+        pk, pv = past[i]
+        present_k = g.op("Concat", [pk, k], axis=2, name=f"present.{i}.key")  # (b, nkv, total, hd)
+        present_v = g.op("Concat", [pv, v], axis=2, name=f"present.{i}.value")
+        presents.append((present_k, present_v))
+        scores = g.op("FusedMatMul", [qg, present_k], domain=MS_DOMAIN, transA=0, transB=1,
+                      alpha=1.0 / math.sqrt(hd))  # (b, nkv, groups*s, total)
+        if single:
+            probs = g.op("Softmax", [g.op("Add", [scores, bias])], axis=-1)  # (b, nkv, groups, total)
+            ctx = g.op("MatMul", [probs, present_v])  # (b, nkv, groups, hd)
+            ctx = g.op("Reshape", [ctx, g.i64([0, 1, nh * hd])])
+        else:
+            scores = g.op("Reshape", [scores, g.op("Concat", [g.i64([0, nkv, groups]), seq, total], axis=0)])
+            probs = graphs.softmax_f32(g, scores, bias)  # (b, nkv, groups, s, total)
+            probs = g.op("Reshape", [probs, g.op("Concat", [g.i64([0, nkv, -1]), total], axis=0)])
+            ctx = g.op("MatMul", [probs, present_v])  # (b, nkv, groups*s, hd)
+            ctx = g.op("Reshape", [ctx, g.op("Concat", [g.i64([0, nh]), seq, g.i64([hd])], axis=0)])
+            ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), g.i64([0, 0, nh * hd])])
+        o = apply_linear(g, ctx, w["o"], f"l{i}.o")
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, o, w["ln2"]], domain=MS_DOMAIN, epsilon=eps,
+                          outputs=4, name=f"l{i}.ln2")
+        gate = apply_linear(g, h, w["gate"], f"l{i}.gate")
+        up = apply_linear(g, h, w["up"], f"l{i}.up")
+        act = g.op("Mul", [g.op("QuickGelu", [gate], domain=MS_DOMAIN, alpha=1.0), up])  # SiLU(gate) * up
+        down = apply_linear(g, act, w["down"], f"l{i}.down")
+        gamma = fw.layers[i + 1]["ln1"] if i + 1 < len(fw.layers) else fw.norm
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, down, gamma], domain=MS_DOMAIN, epsilon=eps,
+                          outputs=4, name=f"l{i}.ln_next")
+    if not single:
+        h = g.op("Slice", [h, g.i64([-1]), g.i64([np.iinfo(np.int64).max]), g.i64([1])])  # last position
+    logits = g.to_f32(apply_linear(g, h, fw.lm_head, "lm_head"))  # (b, 1, vocab)
+    logits = g.op("Squeeze", [logits, g.i64([1])])  # (b, vocab)
+    return logits, presents
+
+
+def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, seed):
+    """Chooses each row's next token from float32 logits (batch, vocab).
+
+    presence (batch, vocab) bool: ids seen (prompt + generated); finished (batch) bool; step: int64 scalar, tokens
+    already emitted per row; budget (batch) int64; temperature / penalty (batch, 1) float32; eos (n) int64.
+    Returns (emitted (batch), next input (batch, 1), presence, finished).
+    """
+    # repetition penalty over seen ids: score < 0 ? score * p : score / p
+    penalized = g.op("Where", [g.op("Less", [logits, g.f32(0.0)]), g.op("Mul", [logits, penalty]),
+                               g.op("Div", [logits, penalty])])
+    logits = g.op("Where", [presence, penalized, logits])
+    # Gumbel-max: argmax(logits / T + G) == argmax(logits - T * log(-log u)) for T > 0, plain argmax for T == 0
+    u = g.op("RandomUniformLike", [logits], dtype=F32, low=0.0, high=1.0, seed=float(seed))
+    u = g.op("Clip", [u, g.f32(1e-20), g.f32(1.0 - 2.0 ** -24)])
+    gumbel_neg = g.op("Log", [g.op("Neg", [g.op("Log", [u])])])  # log(-log u), finite
+    scores = g.op("Sub", [logits, g.op("Mul", [temperature, gumbel_neg])])
+    token = g.op("ArgMax", [scores], axis=-1, keepdims=0)  # (batch); ties: lowest id
+    token2 = g.op("Unsqueeze", [token, g.i64([1])])  # (batch, 1)
+    is_eos = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Equal", [token2, eos])], to=TensorProto.INT32)],
+                                axes=[1], keepdims=0)], to=BOOL)
+    emitted = g.op("Where", [finished, g.i64(pad), token])
+    full = g.op("GreaterOrEqual", [g.op("Add", [step, g.i64(1)]), budget])
+    done = g.op("Or", [finished, g.op("Or", [is_eos, full])])
+    next_in = g.op("Unsqueeze", [g.op("Where", [done, g.i64(pad), token]), g.i64([1])])
+    presence = g.op("ScatterElements", [presence, token2, g.op("Equal", [token2, token2])], axis=1)
+    return emitted, next_in, presence, done
+
+
+def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int,
+                   seed: int = 0):
+    g = Graph("generate", dtype)
+    hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
+    big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
+    g.input("inputs_embeds", g.onnx_dtype, ["batch", "seq", hidden])
+    g.input("attention_mask", I64, ["batch", "seq"])
+    g.input("position_ids", I64, ["batch", "seq"])
+    g.input("input_ids", I64, ["batch", "seq"])
+    g.input("max_new_tokens", I64, ["batch"])
+    g.input("temperature", F32, ["batch"])
+    g.input("repetition_penalty", F32, ["batch"])
+    g.input("eos_ids", I64, ["eos"])
+    fw = FusedWeights(g, cfg, weights, linear_of, embed_table)
+
+    temperature = g.op("Unsqueeze", ["temperature", g.i64([1])])  # (batch, 1)
+    penalty = g.op("Unsqueeze", ["repetition_penalty", g.i64([1])])
+    eos = g.op("Unsqueeze", ["eos_ids", g.i64([0])])  # (1, n)
+    steps = g.op("ReduceMax", ["max_new_tokens"], keepdims=0)  # scalar: loop trips + 1
+
+    # RoPE tables for every position this call can reach: (seq + steps, head_dim / 2), float32 math as transformers
+    seq = g.op("Gather", [g.op("Shape", ["input_ids"]), scalar(g, 1)], axis=0)  # scalar
+    positions = g.op("Cast", [g.op("Range", [scalar(g, 0), g.op("Add", [seq, steps]), scalar(g, 1)])], to=F32)
+    inv_freq = g.f32(graphs.rope_inv_freq(hd, cfg.rope_theta).reshape(1, -1), name="rope.inv_freq")
+    freqs = g.op("Mul", [g.op("Unsqueeze", [positions, g.i64([1])]), inv_freq])
+    cos = g.to_f(g.op("Cos", [freqs]))
+    sin = g.to_f(g.op("Sin", [freqs]))
+
+    # prefill attention bias (batch, 1, 1, seq, seq): causal and not padding
+    key_idx = g.op("Range", [scalar(g, 0), seq, scalar(g, 1)])
+    causal = g.op("LessOrEqual", [key_idx, g.op("Unsqueeze", [key_idx, g.i64([1])])])
+    real = g.op("Cast", ["attention_mask"], to=BOOL)
+    visible = g.op("And", [causal, g.op("Unsqueeze", [real, g.i64([1, 2, 3])])])
+    prefill_bias = g.op("Where", [visible, g.f32(0.0), g.f32(np.finfo(np.float32).min)])
+
+    # 1. prefill
+    batch = g.op("Slice", [g.op("Shape", ["input_ids"]), g.i64([0]), g.i64([1])])  # (1)
+    empty = g.op("ConstantOfShape", [g.op("Concat", [batch, g.i64([nkv, 0, hd])], axis=0)],
+                 value=helper.make_tensor("zero", g.onnx_dtype, [1], [0]))
+    past = [(empty, empty)] * cfg.num_layers
+    logits, presents = fused_step(g, fw, "inputs_embeds", "position_ids", prefill_bias, cos, sin, past, single=False)
+
+    # presence of prompt ids (padding positions point at the row's last, real, id)
+    last_id = g.op("Slice", ["input_ids", g.i64([-1]), g.i64([np.iinfo(np.int64).max]), g.i64([1])])
+    prompt_ids = g.op("Where", [real, "input_ids", last_id])
+    all_true = g.op("Equal", [prompt_ids, prompt_ids])
+    presence0 = g.op("ScatterElements", [
+        g.op("ConstantOfShape", [g.op("Concat", [batch, g.i64([vocab])], axis=0)],
+             value=helper.make_tensor("false", BOOL, [1], [False])),
+        prompt_ids, all_true], axis=1)
+    not_done = g.op("Equal", ["max_new_tokens", g.i64(-1)])  # all false
+    emitted0, next0, presence, done = select(g, logits, presence0, not_done, scalar(g, 0), "max_new_tokens",
+                                             temperature, penalty, eos, pad, seed)
+    # decode positions continue from the last prompt position
+    next_pos = g.op("Add", [g.op("Slice", ["position_ids", g.i64([-1]), g.i64([np.iinfo(np.int64).max]),
+                                           g.i64([1])]), g.i64(1)])  # (batch, 1)
+    # decode attention bias (batch, 1, 1, seq) in F; the loop appends a visible column per step
+    bias0 = g.to_f(g.op("Where", [g.op("Unsqueeze", [real, g.i64([1, 2])]), g.f32(0.0), g.f32(big_negative)]))
+
+    # 2. the loop: step t >= 1 feeds the previous token, then chooses token t
+    body = Body("generate_step", g)
+    b_iter = body.input("iter", I64, [])
+    b_cond = body.input("cond", BOOL, [])
+    b_tok = body.input("tok", I64, ["batch", 1])
+    b_pos = body.input("pos", I64, ["batch", 1])
+    b_bias = body.input("bias", g.onnx_dtype, ["batch", 1, 1, "total"])
+    b_presence = body.input("presence", BOOL, ["batch", vocab])
+    b_done = body.input("done", BOOL, ["batch"])
+    b_past = [(body.input(f"past.{i}.key", g.onnx_dtype, ["batch", nkv, "past", hd]),
+               body.input(f"past.{i}.value", g.onnx_dtype, ["batch", nkv, "past", hd]))
+              for i in range(cfg.num_layers)]
+    bias = body.op("Concat", [b_bias, body.op("Slice", [b_bias, body.i64([-1]), body.i64([np.iinfo(np.int64).max]),
+                                                         body.i64([3])])], axis=3)  # last column is visible
+    x = body.op("Gather", [fw.embed, b_tok], axis=0)  # (batch, 1, hidden)
+    b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
+    step = body.op("Add", [b_iter, scalar(body, 1)])
+    emitted, next_in, presence_out, done_out = select(body, b_logits, b_presence, b_done, step, "max_new_tokens",
+                                                      temperature, penalty, eos, pad, seed + 1)
+    any_active = body.op("Cast", [body.op("ReduceMax", [body.op("Cast", [body.op("Not", [done_out])],
+                                                                to=TensorProto.INT32)], keepdims=0)], to=BOOL)
+    body.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))
+    for name, t, shape in ((next_in, I64, ["batch", 1]), (body.op("Add", [b_pos, body.i64(1)]), I64, ["batch", 1]),
+                           (bias, g.onnx_dtype, ["batch", 1, 1, "total"]), (presence_out, BOOL, ["batch", vocab]),
+                           (done_out, BOOL, ["batch"])):
+        body.outputs.append(helper.make_tensor_value_info(name, t, shape))
+    for k, v in b_presents:
+        body.outputs.append(helper.make_tensor_value_info(k, g.onnx_dtype, ["batch", nkv, "total", hd]))
+        body.outputs.append(helper.make_tensor_value_info(v, g.onnx_dtype, ["batch", nkv, "total", hd]))
+    body.outputs.append(helper.make_tensor_value_info(emitted, I64, ["batch"]))
+
+    trips = g.op("Sub", [steps, scalar(g, 1)])
+    more = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Not", [done])], to=TensorProto.INT32)],
+                              keepdims=0)], to=BOOL)
+    loop_in = [trips, more, next0, next_pos, bias0, presence, done] + [t for kv in presents for t in kv]
+    n_state = 5 + 2 * cfg.num_layers
+    loop_out = [g.fresh("final") for _ in range(n_state)] + ["loop_tokens"]
+    g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=body.graph()))
+    first = g.op("Unsqueeze", [emitted0, g.i64([0])])  # (1, batch)
+    tokens = g.op("Concat", [first, "loop_tokens"], axis=0)  # (steps, batch)
+    out = g.op("Transpose", [tokens], perm=[1, 0], outputs=["tokens"])
+    g.output(out, I64, ["batch", "steps"])
+    return g.model()
