@@ -3,6 +3,8 @@
 
   export.py --checkpoint DIR --out DIR [--weights int4|float16|float32] [--int4] [--dtype float32|float16]
   export.py --tiny --out models/tiny        build the tiny random-weight model (HF, AWQ, both ONNX folders)
+  export.py --random-full --out DIR [--weights int4|float16] [--no-step-decoder]
+                                            full-size thinker, random seeded AWQ weights (benchmarks; no download)
 
 Checkpoints: the full Qwen2.5-Omni (keys "thinker.*", talker and token2wav ignored), a thinker-only save, or an
 AutoAWQ "GEMM" checkpoint (quantization_config.quant_method == "awq"). Only the thinker is exported: audio
@@ -240,7 +242,7 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
-           weights=None, cfg: dict = None) -> dict:
+           weights=None, cfg: dict = None, source: str = None) -> dict:
     """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
     `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run)."""
     if not (step_decoder or loop):
@@ -317,7 +319,7 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     meta = {
         "format": FORMAT_VERSION,
         "model_name": model_name or os.path.basename(os.path.normpath(checkpoint)),
-        "source": os.path.basename(os.path.normpath(checkpoint)),
+        "source": source or os.path.basename(os.path.normpath(checkpoint)),
         "dtype": dtype,
         "quantization": quantization,
         "graphs": {
@@ -353,18 +355,37 @@ def main(argv=None):
                     help="activation dtype; default float32 for --weights float32, else float16")
     ap.add_argument("--name", help="model_name for model.json (default: checkpoint folder name)")
     ap.add_argument("--tiny", action="store_true", help="build the tiny random-weight model under --out")
-    ap.add_argument("--seed", type=int, default=None, help="--tiny: weight seed")
+    ap.add_argument("--seed", type=int, default=None, help="--tiny / --random-full: weight seed")
+    ap.add_argument("--random-full", action="store_true",
+                    help="no checkpoint: the full-size thinker with random seeded AWQ weights (benchmarks)")
+    ap.add_argument("--no-step-decoder", action="store_true",
+                    help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
+    ap.add_argument("--layers", type=int, help="--random-full: fewer layers (a quick check of the tool)")
+    ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
     args = ap.parse_args(argv)
+    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop}
 
     if args.tiny:
         import tiny
 
         tiny.build_all(args.out, seed=args.seed)
         return
+    if args.random_full:
+        import tempfile
+
+        import random_full
+
+        source = tempfile.mkdtemp(prefix="random-full-")
+        cfg = random_full.write_checkpoint_files(source, args.layers)
+        weights = random_full.RandomAwqWeights(args.seed or 0, args.layers)
+        export(source, args.out, args.weights or "int4", args.dtype, model_name=args.name or "Qwen2.5-Omni-7B-random-awq",
+               weights=weights, cfg=cfg, source="random seeded AWQ weights (random_full.py)", **parts)
+        shutil.rmtree(source)
+        return
     if not args.checkpoint:
         ap.error("--checkpoint is required (or --tiny)")
     weights = args.weights or ("int4" if args.int4 else None)
-    export(args.checkpoint, args.out, weights, args.dtype, force_rtn=args.int4, model_name=args.name)
+    export(args.checkpoint, args.out, weights, args.dtype, force_rtn=args.int4, model_name=args.name, **parts)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,17 @@ One `run` per batch, whatever the number of generated tokens: the KV cache never
            position_ids (batch, seq) int64             cumsum(mask) - 1 (any value on padding)
            input_ids (batch, seq) int64                prompt ids (repetition penalty presence; padding ignored)
            max_new_tokens (batch) int64                per-row token budget, >= 1
-           temperature (batch) float32                 0 = argmax, else Gumbel-max sampling of softmax(logits / T)
+           temperature (batch) float32                 0 = argmax, else a draw from softmax(logits / T)
            repetition_penalty (batch) float32          1 = off
            eos_ids (n_eos) int64                       stop ids (a row stops after emitting one)
+           uniform (batch, steps) float32              one uniform [0, 1) draw per row and step (from the request's
+                                                       seed: same seed, same tokens); steps >= max(max_new_tokens)
   output   tokens (batch, steps) int64                 steps = the largest budget, or fewer when every row stopped
                                                        earlier; a row's ids end with its stop id, then pad
 
 Per step (transformers' semantics, as the Java step loop): penalty over prompt and generated ids
 (score < 0 ? score * p : score / p), then argmax or sampling, then stop check. A finished row emits and feeds
-the pad id. Sampling noise comes from RandomUniformLike (seeded at export): reproducible for the same
-sequence of calls on a fresh session, not per request.
+the pad id. Sampling is inverse-CDF with the caller's uniform draws, so a request's seed fixes its tokens.
 
 ONNX Runtime applies no graph fusions inside a Loop body, so the body is written fused: SimplifiedLayerNormalization
 and SkipSimplifiedLayerNormalization for RMSNorm + residual, one q/k/v matmul, com.microsoft RotaryEmbedding,
@@ -202,23 +203,29 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
     return logits, presents
 
 
-def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, seed):
+def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, uniform):
     """Chooses each row's next token from float32 logits (batch, vocab).
 
     presence (batch, vocab) bool: ids seen (prompt + generated); finished (batch) bool; step: int64 scalar, tokens
-    already emitted per row; budget (batch) int64; temperature / penalty (batch, 1) float32; eos (n) int64.
+    already emitted per row; budget (batch) int64; temperature / penalty (batch, 1) float32; eos (n) int64;
+    uniform (batch, steps) float32 in [0, 1), column `step` used.
     Returns (emitted (batch), next input (batch, 1), presence, finished).
     """
     # repetition penalty over seen ids: score < 0 ? score * p : score / p
     penalized = g.op("Where", [g.op("Less", [logits, g.f32(0.0)]), g.op("Mul", [logits, penalty]),
                                g.op("Div", [logits, penalty])])
     logits = g.op("Where", [presence, penalized, logits])
-    # Gumbel-max: argmax(logits / T + G) == argmax(logits - T * log(-log u)) for T > 0, plain argmax for T == 0
-    u = g.op("RandomUniformLike", [logits], dtype=F32, low=0.0, high=1.0, seed=float(seed))
-    u = g.op("Clip", [u, g.f32(1e-20), g.f32(1.0 - 2.0 ** -24)])
-    gumbel_neg = g.op("Log", [g.op("Neg", [g.op("Log", [u])])])  # log(-log u), finite
-    scores = g.op("Sub", [logits, g.op("Mul", [temperature, gumbel_neg])])
-    token = g.op("ArgMax", [scores], axis=-1, keepdims=0)  # (batch); ties: lowest id
+    # argmax where T == 0; else inverse-CDF sampling of softmax(logits / T) with this step's uniform u:
+    # the first id whose cumulative probability exceeds u (times the total, against rounding)
+    greedy = g.op("ArgMax", [logits], axis=-1, keepdims=0)  # (batch); ties: lowest id
+    hot = g.op("Greater", [temperature, g.f32(0.0)])  # (batch, 1)
+    probs = g.op("Softmax", [g.op("Div", [logits, g.op("Where", [hot, temperature, g.f32(1.0)])])], axis=-1)
+    cdf = g.op("CumSum", [probs, scalar(g, 1)])
+    total = g.op("Slice", [cdf, g.i64([-1]), g.i64([np.iinfo(np.int64).max]), g.i64([1])])  # (batch, 1)
+    u = g.op("Unsqueeze", [g.op("Gather", [uniform, step], axis=1), g.i64([1])])  # (batch, 1)
+    above = g.op("Cast", [g.op("Greater", [cdf, g.op("Mul", [u, total])])], to=TensorProto.INT32)
+    sampled = g.op("ArgMax", [above], axis=-1, keepdims=0)  # first id above u
+    token = g.op("Where", [g.op("Squeeze", [hot, g.i64([1])]), sampled, greedy])
     token2 = g.op("Unsqueeze", [token, g.i64([1])])  # (batch, 1)
     is_eos = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Equal", [token2, eos])], to=TensorProto.INT32)],
                                 axes=[1], keepdims=0)], to=BOOL)
@@ -230,8 +237,7 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     return emitted, next_in, presence, done
 
 
-def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int,
-                   seed: int = 0):
+def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int):
     g = Graph("generate", dtype)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
@@ -243,6 +249,7 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     g.input("temperature", F32, ["batch"])
     g.input("repetition_penalty", F32, ["batch"])
     g.input("eos_ids", I64, ["eos"])
+    g.input("uniform", F32, ["batch", "steps"])
     fw = FusedWeights(g, cfg, weights, linear_of, embed_table)
 
     temperature = g.op("Unsqueeze", ["temperature", g.i64([1])])  # (batch, 1)
@@ -282,7 +289,7 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
         prompt_ids, all_true], axis=1)
     not_done = g.op("Equal", ["max_new_tokens", g.i64(-1)])  # all false
     emitted0, next0, presence, done = select(g, logits, presence0, not_done, scalar(g, 0), "max_new_tokens",
-                                             temperature, penalty, eos, pad, seed)
+                                             temperature, penalty, eos, pad, "uniform")
     # decode positions continue from the last prompt position
     next_pos = g.op("Add", [g.op("Slice", ["position_ids", g.i64([-1]), g.i64([np.iinfo(np.int64).max]),
                                            g.i64([1])]), g.i64(1)])  # (batch, 1)
@@ -307,7 +314,7 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
     step = body.op("Add", [b_iter, scalar(body, 1)])
     emitted, next_in, presence_out, done_out = select(body, b_logits, b_presence, b_done, step, "max_new_tokens",
-                                                      temperature, penalty, eos, pad, seed + 1)
+                                                      temperature, penalty, eos, pad, "uniform")
     any_active = body.op("Cast", [body.op("ReduceMax", [body.op("Cast", [body.op("Not", [done_out])],
                                                                 to=TensorProto.INT32)], keepdims=0)], to=BOOL)
     body.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))
