@@ -1,0 +1,198 @@
+package dev.omniscribe.submitter;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code bin/serve}: the HTTP transcription service. */
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description =
+                "HTTP transcription service: upload audio, get TXT, SRT, VTT or JSON back, or a job"
+                        + " id. Every request runs through the transcription pipeline.")
+public final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--host", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String host = "0.0.0.0";
+
+    @Option(names = "--port", description = "TCP port (default: ${DEFAULT-VALUE}).")
+    int port = 5000;
+
+    @Option(
+            names = {"--model", "--checkpoint-path"},
+            required = true,
+            description = "Model folder written by the exporter (holds model.json).")
+    Path model;
+
+    @Option(
+            names = "--work-dir",
+            description = "Folder for inputs/, outputs/ and temp/ (default: ${DEFAULT-VALUE}).")
+    Path workDir = Path.of("serve-work");
+
+    @Option(
+            names = "--segment-duration",
+            description = "Target segment length in seconds, 1..300 (default: ${DEFAULT-VALUE}).")
+    int segmentDuration = TranscribeOptions.DEFAULTS.segmentDurationS();
+
+    @Option(
+            names = "--max-new-tokens",
+            description = "Most generated tokens per segment (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens = TranscribeOptions.DEFAULTS.maxNewTokens();
+
+    @Option(
+            names = "--temperature",
+            description = "Sampling temperature, 0 for greedy (default: ${DEFAULT-VALUE}).")
+    double temperature = TranscribeOptions.DEFAULTS.temperature();
+
+    @Option(
+            names = "--repetition-penalty",
+            description = "Repetition penalty, 1 disables it (default: ${DEFAULT-VALUE}).")
+    double repetitionPenalty = TranscribeOptions.DEFAULTS.repetitionPenalty();
+
+    @Option(
+            names = "--prompt",
+            description = "Instruction given to the model instead of the model folder's default.")
+    String prompt;
+
+    @Option(
+            names = "--s2t",
+            description = "Convert Simplified to Traditional Chinese by default (OpenCC s2t).")
+    boolean s2t;
+
+    @Option(
+            names = "--idle-timeout",
+            description =
+                    "Unload the model after this many seconds without work; 0 never unloads"
+                            + " (default: ${DEFAULT-VALUE}).")
+    long idleTimeout = 300;
+
+    @Option(names = "--preload", description = "Load the model at start, not on first use.")
+    boolean preload;
+
+    @Option(
+            names = "--api-key",
+            description =
+                    "Require 'Authorization: Bearer <key>' on every request but /health. Also read"
+                            + " from the environment variable OMNISCRIBE_API_KEY.")
+    String apiKey;
+
+    @Option(
+            names = "--max-upload-size",
+            description = "Largest upload, in bytes or with K, M, G (default: ${DEFAULT-VALUE}).")
+    String maxUploadSize = "4G";
+
+    @Option(
+            names = "--rate-limit",
+            description = "Uploads per client and minute (default: ${DEFAULT-VALUE}).")
+    int rateLimit = 60;
+
+    @Option(
+            names = "--queue-size",
+            description =
+                    "Jobs that may wait behind the running one; more get 503 (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int queueSize = 16;
+
+    @Option(
+            names = "--retention-hours",
+            description =
+                    "Hours to keep uploads, results and job records (default: ${DEFAULT-VALUE}).")
+    double retentionHours = 24;
+
+    @Option(
+            names = "--gpus",
+            description =
+                    "GPUs to use, one transcription slot each; 0 runs on the CPU (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int gpus = 0;
+
+    @Override
+    public Integer call() throws Exception {
+        String key = apiKey != null ? apiKey : System.getenv("OMNISCRIBE_API_KEY");
+        ServerConfig config =
+                new ServerConfig(
+                        host,
+                        port,
+                        model,
+                        workDir,
+                        new TranscribeOptions(
+                                segmentDuration,
+                                maxNewTokens,
+                                temperature,
+                                repetitionPenalty,
+                                s2t,
+                                prompt),
+                        parseSize(maxUploadSize),
+                        Duration.ofSeconds(idleTimeout),
+                        preload,
+                        key == null || key.isEmpty() ? null : key,
+                        rateLimit,
+                        queueSize,
+                        Duration.ofMinutes(Math.round(retentionHours * 60)),
+                        gpus);
+        Submitter submitter = Submitter.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    submitter.close();
+                                    stopped.countDown();
+                                },
+                                "serve-shutdown"));
+        System.out.printf(
+                Locale.ROOT,
+                "omniscribe HTTP service on http://%s:%d (model %s, work folder %s)%n",
+                host,
+                submitter.port(),
+                model,
+                workDir.toAbsolutePath());
+        stopped.await();
+        return 0;
+    }
+
+    /** Parses {@code 4G}, {@code 512M}, {@code 100K} or plain bytes. */
+    static long parseSize(String text) {
+        String t = text.strip().toUpperCase(Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("B")) {
+            t = t.substring(0, t.length() - 1);
+        }
+        if (t.endsWith("K")) {
+            unit = 1024L;
+        } else if (t.endsWith("M")) {
+            unit = 1024L * 1024;
+        } else if (t.endsWith("G")) {
+            unit = 1024L * 1024 * 1024;
+        }
+        if (unit != 1) {
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t.strip()), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException(
+                    "size must be bytes or a number with K, M or G, got " + text);
+        }
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new ServeCommand());
+        cli.setExecutionExceptionHandler(
+                (e, cmd, parsed) -> {
+                    if (e instanceof IllegalArgumentException
+                            || e instanceof IllegalStateException) {
+                        cmd.getErr().println("serve: " + e.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                });
+        System.exit(cli.execute(args));
+    }
+}

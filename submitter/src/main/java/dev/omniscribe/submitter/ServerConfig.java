@@ -1,0 +1,216 @@
+package dev.omniscribe.submitter;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything the HTTP service is configured with.
+ *
+ * @param host address to listen on
+ * @param port TCP port; 0 picks a free one
+ * @param modelDir model folder written by the exporter
+ * @param workDir folder holding {@code inputs/}, {@code outputs/} and {@code temp/}
+ * @param defaults transcription options used when a request does not set them
+ * @param maxUploadBytes largest accepted upload in bytes (the audio itself)
+ * @param idleTimeout unload the model after this long without work; zero never unloads
+ * @param preload load the model at start instead of on first use
+ * @param apiKey bearer token every request but {@code /health} must carry; null disables auth
+ * @param rateLimitPerMinute submissions (POST requests) allowed per client and minute
+ * @param queueCapacity jobs that may wait behind the running one before new ones get 503
+ * @param retention how long inputs, outputs and job records are kept
+ * @param gpus GPUs the embedded cluster uses (one transcription slot each); 0 for the CPU
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        Path modelDir,
+        Path workDir,
+        TranscribeOptions defaults,
+        long maxUploadBytes,
+        Duration idleTimeout,
+        boolean preload,
+        String apiKey,
+        int rateLimitPerMinute,
+        int queueCapacity,
+        Duration retention,
+        int gpus) {
+
+    /** The old service's upload limit: 4 GiB. */
+    public static final long DEFAULT_MAX_UPLOAD_BYTES = 4L * 1024 * 1024 * 1024;
+
+    public ServerConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(modelDir, "modelDir");
+        Objects.requireNonNull(workDir, "workDir");
+        Objects.requireNonNull(defaults, "defaults");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(retention, "retention");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, got " + port);
+        }
+        if (maxUploadBytes < 1) {
+            throw new IllegalArgumentException(
+                    "max upload size must be at least 1 byte, got " + maxUploadBytes);
+        }
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException(
+                    "idle timeout must be 0 (never unload) or positive, got " + idleTimeout);
+        }
+        if (rateLimitPerMinute < 1) {
+            throw new IllegalArgumentException(
+                    "rate limit must allow at least 1 request per minute, got "
+                            + rateLimitPerMinute);
+        }
+        if (queueCapacity < 0) {
+            throw new IllegalArgumentException(
+                    "queue capacity must be 0 or more, got " + queueCapacity);
+        }
+        if (retention.isNegative() || retention.isZero()) {
+            throw new IllegalArgumentException("retention must be positive, got " + retention);
+        }
+        if (apiKey != null && apiKey.isBlank()) {
+            throw new IllegalArgumentException("the API key must not be blank");
+        }
+        if (gpus < 0) {
+            throw new IllegalArgumentException("GPUs must be 0 (CPU) or more, got " + gpus);
+        }
+    }
+
+    /** The defaults of {@code bin/serve} for a model and a work folder. */
+    public static ServerConfig defaults(Path modelDir, Path workDir) {
+        return new ServerConfig(
+                "0.0.0.0",
+                5000,
+                modelDir,
+                workDir,
+                TranscribeOptions.DEFAULTS,
+                DEFAULT_MAX_UPLOAD_BYTES,
+                Duration.ofSeconds(300),
+                false,
+                null,
+                60,
+                16,
+                Duration.ofHours(24),
+                0);
+    }
+
+    public ServerConfig withHostPort(String h, int p) {
+        return new ServerConfig(
+                h,
+                p,
+                modelDir,
+                workDir,
+                defaults,
+                maxUploadBytes,
+                idleTimeout,
+                preload,
+                apiKey,
+                rateLimitPerMinute,
+                queueCapacity,
+                retention,
+                gpus);
+    }
+
+    public ServerConfig withMaxUploadBytes(long n) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                defaults,
+                n,
+                idleTimeout,
+                preload,
+                apiKey,
+                rateLimitPerMinute,
+                queueCapacity,
+                retention,
+                gpus);
+    }
+
+    public ServerConfig withApiKey(String key) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                defaults,
+                maxUploadBytes,
+                idleTimeout,
+                preload,
+                key,
+                rateLimitPerMinute,
+                queueCapacity,
+                retention,
+                gpus);
+    }
+
+    public ServerConfig withRateLimitPerMinute(int n) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                defaults,
+                maxUploadBytes,
+                idleTimeout,
+                preload,
+                apiKey,
+                n,
+                queueCapacity,
+                retention,
+                gpus);
+    }
+
+    public ServerConfig withQueueCapacity(int n) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                defaults,
+                maxUploadBytes,
+                idleTimeout,
+                preload,
+                apiKey,
+                rateLimitPerMinute,
+                n,
+                retention,
+                gpus);
+    }
+
+    public ServerConfig withIdleTimeout(Duration d, boolean preloadModel) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                defaults,
+                maxUploadBytes,
+                d,
+                preloadModel,
+                apiKey,
+                rateLimitPerMinute,
+                queueCapacity,
+                retention,
+                gpus);
+    }
+
+    public ServerConfig withDefaults(TranscribeOptions d) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                d,
+                maxUploadBytes,
+                idleTimeout,
+                preload,
+                apiKey,
+                rateLimitPerMinute,
+                queueCapacity,
+                retention,
+                gpus);
+    }
+}

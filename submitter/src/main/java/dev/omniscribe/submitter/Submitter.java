@@ -1,0 +1,74 @@
+package dev.omniscribe.submitter;
+
+import dev.omniscribe.submitter.http.GpuMemory;
+import dev.omniscribe.submitter.http.HttpApp;
+import dev.omniscribe.submitter.jobs.Transcriber;
+import dev.omniscribe.submitter.jobs.TranscriptionService;
+import dev.omniscribe.submitter.jobs.WorkDir;
+import dev.omniscribe.submitter.upload.MediaProbe;
+import dev.omniscribe.udfs.audio.FfmpegBinaries;
+import io.javalin.Javalin;
+import java.time.Clock;
+
+/** The running service: the HTTP app over the job service, the pipeline and the model. */
+public final class Submitter implements AutoCloseable {
+
+    private final TranscriptionService service;
+    private final GpuMemory gpu;
+    private final Javalin app;
+
+    private Submitter(TranscriptionService service, GpuMemory gpu, Javalin app) {
+        this.service = service;
+        this.gpu = gpu;
+        this.app = app;
+    }
+
+    /**
+     * Builds everything from the configuration and starts listening; with {@code preload} the model
+     * is loaded before the port opens.
+     */
+    public static Submitter start(ServerConfig config) {
+        WorkDir workDir = new WorkDir(config.workDir());
+        FfmpegBinaries ffmpeg = FfmpegBinaries.resolve(null);
+        MediaProbe probe = new MediaProbe(ffmpeg.ffprobe());
+        Transcriber transcriber = new PipelineTranscriber(config, workDir);
+        TranscriptionService service =
+                new TranscriptionService(
+                        workDir,
+                        transcriber,
+                        config.queueCapacity(),
+                        config.retention(),
+                        config.idleTimeout(),
+                        Clock.systemUTC());
+        GpuMemory gpu = new GpuMemory(config.gpus() > 0 ? 0 : -1);
+        try {
+            if (config.preload()) {
+                service.preload();
+            }
+            Javalin app = HttpApp.create(config, service, probe, workDir, gpu);
+            app.start(config.host(), config.port());
+            return new Submitter(service, gpu, app);
+        } catch (RuntimeException e) {
+            gpu.close();
+            service.close();
+            throw e;
+        }
+    }
+
+    /** The port listened on (useful with port 0). */
+    public int port() {
+        return app.port();
+    }
+
+    public TranscriptionService service() {
+        return service;
+    }
+
+    /** Stops listening, lets the running job finish, frees the model. */
+    @Override
+    public void close() {
+        app.stop();
+        gpu.close();
+        service.close();
+    }
+}

@@ -1,0 +1,133 @@
+package dev.omniscribe.submitter.http;
+
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import io.javalin.validation.ValidationError;
+import io.javalin.validation.ValidationException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one error shape every endpoint answers with, and the exceptions that produce it.
+ *
+ * <pre>{"status": "error", "error": {"code": "unsupported_media_type", "message": "...",
+ *  "type": "invalid_request_error"}}</pre>
+ *
+ * <p>{@code error.message} and {@code error.type} are where OpenAI clients look. No stack trace or
+ * server path ever reaches a client; unexpected exceptions are logged and answered with a generic
+ * 500.
+ */
+public final class ApiErrors {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiErrors.class);
+
+    /** Detail key whose value becomes a {@code Retry-After} header (seconds). */
+    static final String RETRY_AFTER = "retry_after";
+
+    private ApiErrors() {}
+
+    public static HttpResponseException badRequest(String message) {
+        return error(HttpStatus.BAD_REQUEST, message);
+    }
+
+    public static HttpResponseException notFound(String message) {
+        return error(HttpStatus.NOT_FOUND, message);
+    }
+
+    public static HttpResponseException tooLarge(String message) {
+        return error(HttpStatus.CONTENT_TOO_LARGE, message);
+    }
+
+    public static HttpResponseException unsupportedMedia(String message) {
+        return error(HttpStatus.UNSUPPORTED_MEDIA_TYPE, message);
+    }
+
+    public static HttpResponseException unprocessable(String message) {
+        return error(HttpStatus.UNPROCESSABLE_CONTENT, message);
+    }
+
+    public static HttpResponseException unavailable(String message, long retryAfterSeconds) {
+        return new HttpResponseException(
+                HttpStatus.SERVICE_UNAVAILABLE.getCode(),
+                message,
+                Map.of(RETRY_AFTER, Long.toString(retryAfterSeconds)));
+    }
+
+    public static HttpResponseException tooManyRequests(String message, long retryAfterSeconds) {
+        return new HttpResponseException(
+                HttpStatus.TOO_MANY_REQUESTS.getCode(),
+                message,
+                Map.of(RETRY_AFTER, Long.toString(retryAfterSeconds)));
+    }
+
+    public static HttpResponseException unauthorized(String message) {
+        return error(HttpStatus.UNAUTHORIZED, message);
+    }
+
+    private static HttpResponseException error(HttpStatus status, String message) {
+        return new HttpResponseException(status.getCode(), message);
+    }
+
+    /** Answers a thrown {@link HttpResponseException} in the shared shape. */
+    static void handleHttp(HttpResponseException e, Context ctx) {
+        String retryAfter = e.getDetails().get(RETRY_AFTER);
+        if (retryAfter != null) {
+            ctx.header("Retry-After", retryAfter);
+        }
+        if (e.getStatus() == HttpStatus.UNAUTHORIZED.getCode()) {
+            ctx.header("WWW-Authenticate", "Bearer");
+        }
+        String message = e.getMessage() == null || e.getMessage().isBlank() ? null : e.getMessage();
+        respond(ctx, e.getStatus(), message);
+    }
+
+    /** Answers a failed {@code *AsClass(..).check(..)} with 400 and the failed fields. */
+    static void handleValidation(ValidationException e, Context ctx) {
+        String message =
+                e.getErrors().entrySet().stream()
+                        .map(en -> en.getKey() + ": " + describe(en.getValue()))
+                        .collect(Collectors.joining("; "));
+        respond(ctx, HttpStatus.BAD_REQUEST.getCode(), "invalid parameter: " + message);
+    }
+
+    /** Logs an unexpected exception and answers 500 without any of its detail. */
+    static void handleUnexpected(Exception e, Context ctx) {
+        LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
+        respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR.getCode(), null);
+    }
+
+    private static String describe(List<ValidationError<Object>> errors) {
+        return errors.stream()
+                .map(
+                        err ->
+                                switch (err.getMessage()) {
+                                    case "TYPE_CONVERSION_FAILED" ->
+                                            "not a valid value (" + err.value + ")";
+                                    case "NULLCHECK_FAILED" -> "is required";
+                                    default -> err.getMessage();
+                                })
+                .collect(Collectors.joining(", "));
+    }
+
+    static void respond(Context ctx, int status, String message) {
+        HttpStatus s = HttpStatus.forStatus(status);
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code(s));
+        error.put("message", message == null ? s.getMessage() : message);
+        error.put("type", status >= 500 ? "server_error" : "invalid_request_error");
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", "error");
+        body.put("error", error);
+        ctx.status(status).json(body);
+    }
+
+    private static String code(HttpStatus s) {
+        return s.getMessage().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
+    }
+}

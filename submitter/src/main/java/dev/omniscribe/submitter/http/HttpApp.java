@@ -1,0 +1,75 @@
+package dev.omniscribe.submitter.http;
+
+import dev.omniscribe.submitter.ServerConfig;
+import dev.omniscribe.submitter.jobs.TranscriptionService;
+import dev.omniscribe.submitter.jobs.WorkDir;
+import dev.omniscribe.submitter.upload.MediaProbe;
+import dev.omniscribe.submitter.upload.UploadReceiver;
+import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.HttpResponseException;
+import io.javalin.validation.ValidationException;
+import java.time.Clock;
+
+/** Builds the service's {@link Javalin} app: routes, guards, error shape. */
+public final class HttpApp {
+
+    private HttpApp() {}
+
+    /**
+     * An unstarted app over the given service.
+     *
+     * @param config host and port are not applied here; pass them to {@link Javalin#start(String,
+     *     int)}
+     */
+    public static Javalin create(
+            ServerConfig config,
+            TranscriptionService service,
+            MediaProbe probe,
+            WorkDir workDir,
+            GpuMemory gpu) {
+        UploadReceiver receiver = new UploadReceiver(workDir, config.maxUploadBytes());
+        Intake intake = new Intake(service, receiver, probe, workDir);
+        TranscribeController transcribe =
+                new TranscribeController(intake, service, config.defaults());
+        OpenAiController openAi = new OpenAiController(intake, config.defaults());
+        HealthController health = new HealthController(service, gpu);
+        SecurityHeaders headers = new SecurityHeaders();
+        BearerAuth auth = new BearerAuth(config.apiKey());
+        RateLimiter rateLimiter = new RateLimiter(config.rateLimitPerMinute(), Clock.systemUTC());
+
+        return Javalin.create(
+                cfg -> {
+                    cfg.startup.showJavalinBanner = false;
+                    cfg.startup.showOldJavalinVersionWarning = false;
+                    cfg.jetty.modifyHttpConfiguration(
+                            http -> {
+                                http.setSendServerVersion(false);
+                                http.setSendXPoweredBy(false);
+                            });
+                    cfg.jetty.multipartConfig.cacheDirectory(workDir.temp().toString());
+                    cfg.jetty.multipartConfig.maxFileSize(config.maxUploadBytes(), SizeUnit.BYTES);
+                    cfg.jetty.multipartConfig.maxTotalRequestSize(
+                            config.maxUploadBytes() + UploadReceiver.MULTIPART_OVERHEAD_BYTES,
+                            SizeUnit.BYTES);
+                    cfg.jetty.multipartConfig.maxInMemoryFileSize(64, SizeUnit.KB);
+
+                    cfg.routes.before(headers::apply);
+                    cfg.routes.before(auth::check);
+                    cfg.routes.before(rateLimiter::check);
+
+                    cfg.routes.get("/health", health::health);
+                    cfg.routes.post("/transcribe", transcribe::transcribe);
+                    cfg.routes.post("/transcribe/json", transcribe::transcribeJson);
+                    cfg.routes.post("/transcribe/srt", transcribe::transcribeSrt);
+                    cfg.routes.post("/transcribe/async", transcribe::transcribeAsync);
+                    cfg.routes.get("/status/{job_id}", transcribe::status);
+                    cfg.routes.get("/jobs/{job_id}/{file}", transcribe::result);
+                    cfg.routes.post("/v1/audio/transcriptions", openAi::transcriptions);
+
+                    cfg.routes.exception(HttpResponseException.class, ApiErrors::handleHttp);
+                    cfg.routes.exception(ValidationException.class, ApiErrors::handleValidation);
+                    cfg.routes.exception(Exception.class, ApiErrors::handleUnexpected);
+                });
+    }
+}

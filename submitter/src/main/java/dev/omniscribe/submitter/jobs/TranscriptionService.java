@@ -1,0 +1,350 @@
+package dev.omniscribe.submitter.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.omniscribe.submitter.TranscribeOptions;
+import dev.omniscribe.submitter.upload.Upload;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Queues uploads for the shared model, runs them one at a time, keeps their results and forgets
+ * them after the retention period.
+ *
+ * <ul>
+ *   <li>One worker runs jobs in arrival order (the model is shared; the pipeline parallelizes
+ *       inside a job). At most {@code queueCapacity} jobs wait behind it; more are refused with
+ *       {@link QueueFullException}.
+ *   <li>Same content and same options give the cached result (hard links to the earlier job's
+ *       files) unless the request says {@code no_cache}.
+ *   <li>A finished job's record is written to {@code outputs/<id>/job.json} after its outputs, so a
+ *       restart answers for every job it reported finished. Jobs cut off by a crash are deleted.
+ *   <li>The model is unloaded after {@code idleTimeout} without work and loaded again by the next
+ *       job.
+ * </ul>
+ */
+public final class TranscriptionService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TranscriptionService.class);
+    private static final String RECORD = "job.json";
+
+    private final WorkDir workDir;
+    private final Transcriber transcriber;
+    private final TranscriptReader reader;
+    private final Clock clock;
+    private final Duration retention;
+    private final Duration idleTimeout;
+    private final int queueCapacity;
+    private final JobId ids = new JobId();
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final Map<String, String> cache = new ConcurrentHashMap<>();
+    private final AtomicInteger unfinished = new AtomicInteger();
+    private final ThreadPoolExecutor worker;
+    private final ScheduledExecutorService housekeeping;
+    private volatile Instant lastActivity;
+
+    /**
+     * Restores finished jobs from {@code workDir} and starts the worker and the housekeeping thread
+     * (idle unload every second, retention sweep every minute).
+     */
+    public TranscriptionService(
+            WorkDir workDir,
+            Transcriber transcriber,
+            int queueCapacity,
+            Duration retention,
+            Duration idleTimeout,
+            Clock clock) {
+        this.workDir = workDir;
+        this.transcriber = transcriber;
+        this.reader = new TranscriptReader();
+        this.clock = clock;
+        this.retention = retention;
+        this.idleTimeout = idleTimeout;
+        this.queueCapacity = queueCapacity;
+        this.lastActivity = clock.instant();
+        BlockingQueue<Runnable> queue =
+                queueCapacity == 0
+                        ? new SynchronousQueue<>()
+                        : new ArrayBlockingQueue<>(queueCapacity);
+        this.worker =
+                new ThreadPoolExecutor(
+                        1, 1, 0, TimeUnit.MILLISECONDS, queue, daemon("transcribe-worker"));
+        this.housekeeping =
+                Executors.newSingleThreadScheduledExecutor(daemon("transcribe-housekeeping"));
+        restore();
+        housekeeping.scheduleWithFixedDelay(this::unloadIfIdle, 1, 1, TimeUnit.SECONDS);
+        housekeeping.scheduleWithFixedDelay(this::sweepSafely, 1, 60, TimeUnit.SECONDS);
+    }
+
+    /** A fresh unguessable job id (the upload is stored under it before the job exists). */
+    public String newJobId() {
+        return ids.next();
+    }
+
+    /**
+     * Queues a stored upload under {@code jobId}, or answers it from the cache at once.
+     *
+     * @throws QueueFullException when {@code queueCapacity} jobs already wait; the upload is
+     *     deleted
+     */
+    public Job submit(String jobId, Upload upload, TranscribeOptions options, boolean noCache)
+            throws QueueFullException {
+        Instant now = clock.instant();
+        lastActivity = now;
+        Job job =
+                new Job(
+                        jobId,
+                        upload.fileName(),
+                        upload.sha256(),
+                        options,
+                        workDir.outputDir(jobId),
+                        now);
+        if (!noCache && answerFromCache(job)) {
+            WorkDir.deleteTree(workDir.inputDir(jobId));
+            return job;
+        }
+        jobs.put(jobId, job);
+        unfinished.incrementAndGet();
+        try {
+            worker.execute(() -> run(job, upload.file()));
+        } catch (RejectedExecutionException e) {
+            jobs.remove(jobId);
+            unfinished.decrementAndGet();
+            WorkDir.deleteTree(workDir.inputDir(jobId));
+            throw new QueueFullException(queueCapacity);
+        }
+        return job;
+    }
+
+    /** The job with this id, if it exists; ids that are not well formed find nothing. */
+    public Optional<Job> find(String jobId) {
+        if (!JobId.isWellFormed(jobId)) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(jobs.get(jobId));
+    }
+
+    /** Jobs queued or running now. */
+    public int unfinishedJobs() {
+        return unfinished.get();
+    }
+
+    public boolean isModelLoaded() {
+        return transcriber.isModelLoaded();
+    }
+
+    public String modelName() {
+        return transcriber.modelName();
+    }
+
+    /** Loads the model now (for {@code --preload}). */
+    public void preload() {
+        lastActivity = clock.instant();
+        transcriber.loadModel();
+    }
+
+    private boolean answerFromCache(Job job) {
+        String sourceId = cache.get(job.cacheKey());
+        Job source = sourceId == null ? null : jobs.get(sourceId);
+        if (source == null) {
+            return false;
+        }
+        Job.Snapshot s = source.snapshot();
+        if (s.state() != JobState.COMPLETED || !Files.isDirectory(source.outputDir())) {
+            return false;
+        }
+        try {
+            Files.createDirectories(job.outputDir());
+            for (Map.Entry<String, Path> file : s.transcript().files().entrySet()) {
+                Path target = job.outputDir().resolve(file.getValue().getFileName());
+                linkOrCopy(file.getValue(), target);
+            }
+            Transcript transcript =
+                    reader.read(job.outputDir(), s.fileName(), s.transcript().model());
+            job.complete(transcript, true, clock.instant());
+            persist(job);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("cache entry of job {} unusable; transcribing again", sourceId, e);
+            WorkDir.deleteTree(job.outputDir());
+            return false;
+        }
+        jobs.put(job.id(), job);
+        return true;
+    }
+
+    private static void linkOrCopy(Path source, Path target) throws IOException {
+        try {
+            Files.createLink(target, source);
+        } catch (IOException | UnsupportedOperationException e) {
+            Files.copy(source, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private void run(Job job, Path input) {
+        job.markRunning(clock.instant());
+        try {
+            Files.createDirectories(job.outputDir());
+            Transcript transcript =
+                    transcriber.transcribe(input, job.options(), job.outputDir(), job::progress);
+            job.complete(transcript, false, clock.instant());
+            persist(job);
+            cache.put(job.cacheKey(), job.id());
+        } catch (Transcriber.TranscriptionFailedException e) {
+            LOG.info("job {} failed: {}", job.id(), e.getMessage());
+            job.fail(e.getMessage(), e.clientError(), clock.instant());
+            persistQuietly(job);
+        } catch (RuntimeException | IOException | Error e) {
+            LOG.error("job {} failed unexpectedly", job.id(), e);
+            job.fail("internal error while transcribing", false, clock.instant());
+            persistQuietly(job);
+        } finally {
+            unfinished.decrementAndGet();
+            lastActivity = clock.instant();
+        }
+    }
+
+    private void persist(Job job) throws IOException {
+        Path record = job.outputDir().resolve(RECORD);
+        Path tmp = job.outputDir().resolve(RECORD + ".tmp");
+        json.writeValue(tmp.toFile(), JobRecord.of(job.snapshot()));
+        Files.move(tmp, record, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void persistQuietly(Job job) {
+        try {
+            Files.createDirectories(job.outputDir());
+            persist(job);
+        } catch (IOException e) {
+            LOG.warn("cannot write the record of job {}", job.id(), e);
+        }
+    }
+
+    /** Reads back every finished job; removes what a crash left half done. */
+    private void restore() {
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(workDir.outputs())) {
+            for (Path dir : dirs) {
+                String id = dir.getFileName().toString();
+                Path record = dir.resolve(RECORD);
+                if (!JobId.isWellFormed(id) || !Files.isRegularFile(record)) {
+                    LOG.info("removing unfinished job folder {}", id);
+                    WorkDir.deleteTree(dir);
+                    if (JobId.isWellFormed(id)) {
+                        WorkDir.deleteTree(workDir.inputDir(id));
+                    }
+                    continue;
+                }
+                try {
+                    JobRecord r = json.readValue(record.toFile(), JobRecord.class);
+                    Transcript t =
+                            r.state() == JobState.COMPLETED
+                                    ? reader.read(dir, r.fileName(), null)
+                                    : null;
+                    Job job = Job.restore(r, dir, t);
+                    jobs.put(id, job);
+                    if (job.snapshot().state() == JobState.COMPLETED) {
+                        cache.putIfAbsent(job.cacheKey(), id);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cannot restore job {}; removing it", id, e);
+                    WorkDir.deleteTree(dir);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + workDir.outputs(), e);
+        }
+        try (DirectoryStream<Path> dirs = Files.newDirectoryStream(workDir.inputs())) {
+            for (Path dir : dirs) {
+                if (!jobs.containsKey(dir.getFileName().toString())) {
+                    WorkDir.deleteTree(dir);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + workDir.inputs(), e);
+        }
+        LOG.info("restored {} finished jobs from {}", jobs.size(), workDir.root());
+    }
+
+    private void unloadIfIdle() {
+        try {
+            if (idleTimeout.isZero() || unfinished.get() > 0 || !transcriber.isModelLoaded()) {
+                return;
+            }
+            Duration idle = Duration.between(lastActivity, clock.instant());
+            if (idle.compareTo(idleTimeout) >= 0) {
+                LOG.info("model idle for {} s; unloading it", idle.toSeconds());
+                transcriber.unloadModel();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("idle unload failed", e);
+        }
+    }
+
+    /** Deletes inputs, outputs and records of jobs finished longer ago than the retention. */
+    public void sweep() {
+        Instant cutoff = clock.instant().minus(retention);
+        for (Job job : jobs.values()) {
+            Job.Snapshot s = job.snapshot();
+            if (s.state().finished() && s.finishedAt().isBefore(cutoff)) {
+                jobs.remove(s.id());
+                cache.remove(job.cacheKey(), s.id());
+                WorkDir.deleteTree(workDir.inputDir(s.id()));
+                WorkDir.deleteTree(workDir.outputDir(s.id()));
+            }
+        }
+    }
+
+    private void sweepSafely() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            LOG.warn("retention sweep failed", e);
+        }
+    }
+
+    /** Stops taking work, lets the running job finish (up to 30 s), and frees the model. */
+    @Override
+    public void close() {
+        housekeeping.shutdownNow();
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(30, TimeUnit.SECONDS)) {
+                worker.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            worker.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        transcriber.close();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
