@@ -165,8 +165,12 @@ public final class AudioDecoder {
             if (t instanceof JaffreeAbnormalExitException abnormal) {
                 String lines =
                         abnormal.getProcessErrorLogMessages().stream()
-                                .map(m -> m.message.strip())
-                                .filter(s -> !s.isEmpty())
+                                .map(m -> readable(m.message))
+                                .filter(
+                                        s ->
+                                                !s.isEmpty()
+                                                        && !s.startsWith(
+                                                                "Error opening input file"))
                                 .distinct()
                                 .collect(Collectors.joining("; "));
                 if (!lines.isEmpty()) {
@@ -177,6 +181,15 @@ public final class AudioDecoder {
                 return prefix + t.getMessage();
             }
             return prefix + t;
+        }
+
+        // "[mp3 @ 0x55..] [error] Failed to find ..." -> "Failed to find ..."
+        private static String readable(String ffmpegLine) {
+            return ffmpegLine
+                    .replaceAll("\\[[^\\]]* @ 0x[0-9a-f]+\\]\\s*", "")
+                    .replaceAll("\\[(?:error|fatal|warning|panic)\\]\\s*", "")
+                    .replaceAll("\\.$", "")
+                    .strip();
         }
 
         @Override

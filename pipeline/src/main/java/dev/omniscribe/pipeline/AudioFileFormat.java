@@ -1,0 +1,99 @@
+package dev.omniscribe.pipeline;
+
+import dev.omniscribe.udfs.AudioFile;
+import java.io.IOException;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.file.src.FileSourceSplit;
+import org.apache.flink.connector.file.src.reader.BulkFormat;
+import org.apache.flink.connector.file.src.util.CheckpointedPosition;
+import org.apache.flink.connector.file.src.util.SingletonResultIterator;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * Reads nothing: turns each file split into one {@link AudioFile} (its URI, its path below the
+ * input root, its size). The decoder opens the file itself, so that ffmpeg can read (and seek in)
+ * local files directly.
+ *
+ * <p>Recovery: a split restored with a checkpointed position past its one record yields nothing;
+ * otherwise the file's record is emitted again (at-least-once per file; the merge and the atomic
+ * writers make a repeat harmless).
+ */
+public final class AudioFileFormat implements BulkFormat<AudioFile, FileSourceSplit> {
+
+    private final String root;
+
+    /**
+     * @param root the input root's URI; relative paths are taken below it
+     */
+    public AudioFileFormat(String root) {
+        this.root = root;
+    }
+
+    @Override
+    public Reader<AudioFile> createReader(Configuration config, FileSourceSplit split) {
+        return new OneRecordReader(toRecord(split), 0);
+    }
+
+    @Override
+    public Reader<AudioFile> restoreReader(Configuration config, FileSourceSplit split) {
+        long done =
+                split.getReaderPosition()
+                        .map(CheckpointedPosition::getRecordsAfterOffset)
+                        .orElse(0L);
+        return new OneRecordReader(toRecord(split), done);
+    }
+
+    @Override
+    public boolean isSplittable() {
+        return false;
+    }
+
+    @Override
+    public TypeInformation<AudioFile> getProducedType() {
+        return TypeInformation.of(AudioFile.class);
+    }
+
+    private AudioFile toRecord(FileSourceSplit split) {
+        Path path = split.path();
+        return new AudioFile(path.toUri().toString(), relativePath(root, path), split.fileSize());
+    }
+
+    /** {@code path} below {@code root}, with {@code /} separators. */
+    static String relativePath(String root, Path path) {
+        String r = new Path(root).toUri().getPath();
+        String p = path.toUri().getPath();
+        if (!r.endsWith("/")) {
+            r = r + "/";
+        }
+        if (p.startsWith(r)) {
+            return p.substring(r.length());
+        }
+        // The root is the file itself.
+        return path.getName();
+    }
+
+    private static final class OneRecordReader implements BulkFormat.Reader<AudioFile> {
+        private final AudioFile file;
+        private boolean emitted;
+
+        OneRecordReader(AudioFile file, long alreadyEmitted) {
+            this.file = file;
+            this.emitted = alreadyEmitted > 0;
+        }
+
+        @Override
+        public RecordIterator<AudioFile> readBatch() {
+            if (emitted) {
+                return null;
+            }
+            emitted = true;
+            SingletonResultIterator<AudioFile> it = new SingletonResultIterator<>();
+            it.set(file, CheckpointedPosition.NO_OFFSET, 1);
+            return it;
+        }
+
+        @Override
+        public void close() throws IOException {}
+    }
+}

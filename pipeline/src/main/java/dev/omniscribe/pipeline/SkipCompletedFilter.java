@@ -1,0 +1,35 @@
+package dev.omniscribe.pipeline;
+
+import dev.omniscribe.udfs.AudioFile;
+import dev.omniscribe.udfs.format.OutputLayout;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFilterFunction;
+import org.apache.flink.metrics.Counter;
+
+/**
+ * Drops inputs whose outputs are all present (a rerun picks up where the last one stopped). Metric
+ * {@code filesSkipped}.
+ */
+public final class SkipCompletedFilter extends RichFilterFunction<AudioFile> {
+
+    private final OutputLayout layout;
+    private transient Counter skipped;
+
+    public SkipCompletedFilter(OutputLayout layout) {
+        this.layout = layout;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        skipped = getRuntimeContext().getMetricGroup().counter("filesSkipped");
+    }
+
+    @Override
+    public boolean filter(AudioFile file) throws Exception {
+        if (layout.isComplete(file.relativePath())) {
+            skipped.inc();
+            return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,426 @@
+package dev.omniscribe.pipeline;
+
+import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.udfs.EngineSettings;
+import dev.omniscribe.udfs.OrderedMergeFunction;
+import dev.omniscribe.udfs.SegmentationSettings;
+import dev.omniscribe.udfs.format.OutputFormat;
+import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.sink.FailureSink;
+import dev.omniscribe.udfs.sink.TranscriptSink;
+import dev.omniscribe.udfs.text.ChineseConversion;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code transcribe --input DIR --output DIR [--model DIR] [options]}: transcribes every audio file
+ * below the input folder into TXT, SRT, VTT and JSON files below the output folder.
+ *
+ * <p>Started with {@code java} (as {@code bin/transcribe} does) it runs on Flink's embedded mini
+ * cluster; submitted with {@code flink run} it runs on that cluster. Exit codes: 0 all files
+ * transcribed, 1 some files failed (listed in {@code _failures.jsonl}), 2 bad options, 3 the job
+ * itself failed.
+ */
+@Command(
+        name = "transcribe",
+        mixinStandardHelpOptions = true,
+        version = "omniscribe 0.1.0",
+        sortOptions = false,
+        description =
+                "Transcribes every audio file below --input into <output>/<relative path>.{txt,srt,vtt,json}.")
+public final class TranscribeCommand implements Callable<Integer> {
+
+    /** Environment variable pointing at the project folder (set by bin/transcribe). */
+    static final String HOME_ENV = "OMNISCRIBE_HOME";
+
+    static final String TINY_MODEL = "models/tiny/onnx-fp32";
+
+    @Option(
+            names = "--input",
+            required = true,
+            description = "Folder of audio files (recursive), or an s3a:// prefix.")
+    String input;
+
+    @Option(
+            names = "--output",
+            required = true,
+            description = "Folder for the transcripts, or an s3a:// prefix.")
+    String output;
+
+    @Option(
+            names = {"--model", "--checkpoint-path"},
+            description =
+                    "Model folder made by models/export (default: the bundled tiny test model,"
+                            + " whose output is meaningless).")
+    String model;
+
+    @Option(
+            names = "--segment-duration",
+            defaultValue = "30",
+            description = "Longest segment in seconds, at most 300 (default: ${DEFAULT-VALUE}).")
+    double segmentDuration;
+
+    @Option(
+            names = "--batch-size",
+            defaultValue = "4",
+            description = "Segments per batched generation (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(
+            names = "--max-new-tokens",
+            defaultValue = "8192",
+            description = "Most generated tokens per segment (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(
+            names = "--temperature",
+            defaultValue = "0.1",
+            description = "Sampling temperature, 0 for greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(
+            names = "--repetition-penalty",
+            defaultValue = "1.1",
+            description = "Repetition penalty, 1 disables it (default: ${DEFAULT-VALUE}).")
+    double repetitionPenalty;
+
+    @Option(
+            names = "--seed",
+            defaultValue = "0",
+            description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+            names = "--parallelism",
+            defaultValue = "1",
+            description = "Task slots, each with one engine (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--decode-parallelism",
+            description = "Parallel ffmpeg decoders (default: the number of CPU cores).")
+    Integer decodeParallelism;
+
+    @Option(
+            names = "--formats",
+            defaultValue = "txt,srt,vtt,json",
+            description = "Output formats (default: ${DEFAULT-VALUE}).")
+    String formats;
+
+    @Option(names = "--s2t", description = "Convert Simplified to Traditional Chinese (OpenCC).")
+    boolean s2t;
+
+    @Option(
+            names = "--opencc",
+            defaultValue = "none",
+            description =
+                    "OpenCC conversion: none, s2t, t2s, s2tw, s2hk (default: ${DEFAULT-VALUE}).")
+    String opencc;
+
+    @Option(names = "--prompt", description = "Instruction after the audio (default: the model's).")
+    String prompt;
+
+    @Option(names = "--system-prompt", description = "System message (default: the model's).")
+    String systemPrompt;
+
+    @Option(names = "--overwrite", description = "Transcribe files whose outputs already exist.")
+    boolean overwrite;
+
+    @Option(
+            names = "--ffmpeg",
+            description = "Folder with a system ffmpeg and ffprobe (default: the bundled ones).")
+    String ffmpegDir;
+
+    @Option(
+            names = "--gpus",
+            defaultValue = "0",
+            description =
+                    "GPUs for the embedded cluster; slot i uses GPU i % gpus (default: CPU, or"
+                            + " Flink's gpu resource on a cluster).")
+    int gpus;
+
+    @Option(
+            names = "--threads",
+            defaultValue = "0",
+            description = "ONNX Runtime threads per engine on CPU (default: cores / parallelism).")
+    int threads;
+
+    @Option(
+            names = "--batch-wait-ms",
+            defaultValue = "1000",
+            description =
+                    "Longest wait of a partial batch for more segments (default: ${DEFAULT-VALUE}).")
+    long batchWaitMs;
+
+    @Option(
+            names = "--watch",
+            description = "Keep watching the input for new files, checking every so many seconds.")
+    Long watchSeconds;
+
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public TranscribeCommand() {
+        this(System.out, System.err);
+    }
+
+    TranscribeCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Parses {@code args}, runs the job and returns the exit code. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new TranscribeCommand());
+        cl.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    if (e instanceof IllegalArgumentException) {
+                        commandLine.getErr().println("error: " + e.getMessage());
+                        return 2;
+                    }
+                    commandLine.getErr().println("error: the job failed: " + rootMessage(e));
+                    e.printStackTrace(commandLine.getErr());
+                    return 3;
+                });
+        return cl.execute(args);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getClass().getSimpleName() + ": " + t.getMessage();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String inputUri = toUri(input);
+        String outputUri = toUri(output);
+        String modelDir = resolveModel();
+        ChineseConversion conversion =
+                s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc);
+        List<OutputFormat> formatList = OutputFormat.parseList(formats);
+        OutputLayout layout = new OutputLayout(outputUri, formatList);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int decoders = decodeParallelism != null ? decodeParallelism : cores;
+        int engineThreads = threads > 0 ? threads : Math.max(1, cores / Math.max(1, parallelism));
+        EngineSettings engine =
+                new EngineSettings(
+                        modelDir,
+                        batchSize,
+                        batchWaitMs,
+                        maxNewTokens,
+                        temperature,
+                        repetitionPenalty,
+                        seed,
+                        systemPrompt,
+                        prompt,
+                        engineThreads,
+                        gpus);
+        SegmentationSettings segmentation = SegmentationSettings.ofSeconds(segmentDuration);
+        JobSettings settings =
+                new JobSettings(
+                        segmentation,
+                        engine,
+                        conversion,
+                        ffmpegDir,
+                        parallelism,
+                        decoders,
+                        overwrite ? null : layout);
+
+        String excluded = isInside(outputUri, inputUri) ? outputUri : null;
+        Scan scan = scan(inputUri, excluded, overwrite ? null : layout);
+        out.printf(
+                Locale.ROOT,
+                "%d files (%.1f MB) to transcribe from %s%s%n",
+                scan.files(),
+                scan.bytes() / 1e6,
+                input,
+                scan.skipped() > 0
+                        ? ", " + scan.skipped() + " already done (--overwrite redoes them)"
+                        : "");
+
+        Configuration conf = flinkConfiguration(Math.max(parallelism, decoders));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        Duration watch = watchSeconds == null ? null : Duration.ofSeconds(watchSeconds);
+        TranscribeJob.build(
+                env,
+                AudioSources.folder(inputUri, excluded, watch),
+                new TranscriptSink(layout, jsonOptions(segmentation, engine, conversion)),
+                new FailureSink(layout),
+                new ProgressSink(scan.files(), scan.bytes()),
+                settings);
+
+        long start = System.nanoTime();
+        JobExecutionResult result = env.execute("omniscribe transcribe " + input);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (!result.isJobExecutionResult()) {
+            out.println("submitted job " + result.getJobID());
+            return 0;
+        }
+        int done = intAccumulator(result, OrderedMergeFunction.FILES_DONE);
+        int failed = intAccumulator(result, OrderedMergeFunction.FILES_FAILED);
+        out.printf(
+                Locale.ROOT,
+                "done in %.1f s: %d files transcribed, %d failed%s; outputs in %s%n",
+                seconds,
+                done,
+                failed,
+                failed > 0 ? " (see " + layout.failuresFile() + ")" : "",
+                output);
+        return failed > 0 ? 1 : 0;
+    }
+
+    private static int intAccumulator(JobExecutionResult result, String name) {
+        Object v = result.getAccumulatorResult(name);
+        return v == null ? 0 : ((Number) v).intValue();
+    }
+
+    /** The options written into each JSON transcript. */
+    static Map<String, Object> jsonOptions(
+            SegmentationSettings segmentation,
+            EngineSettings engine,
+            ChineseConversion conversion) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("segment_duration", segmentation.targetMs() / 1000.0);
+        o.put("batch_size", engine.batchSize());
+        o.put("max_new_tokens", engine.maxNewTokens());
+        o.put("temperature", engine.temperature());
+        o.put("repetition_penalty", engine.repetitionPenalty());
+        o.put("seed", engine.seed());
+        o.put("prompt", engine.prompt());
+        o.put("system_prompt", engine.systemPrompt());
+        o.put("opencc", conversion.name().toLowerCase(Locale.ROOT));
+        return o;
+    }
+
+    private String resolveModel() {
+        if (model != null && !model.isBlank()) {
+            java.nio.file.Path dir = Paths.get(model).toAbsolutePath().normalize();
+            EngineConfig.cpu(dir); // validates the folder with an actionable message
+            return dir.toString();
+        }
+        String home = System.getenv(HOME_ENV);
+        java.nio.file.Path base = Paths.get(home != null ? home : ".");
+        java.nio.file.Path tiny = base.resolve(TINY_MODEL).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(tiny.resolve("model.json"))) {
+            throw new IllegalArgumentException(
+                    "no --model given and the bundled tiny model is not at "
+                            + tiny
+                            + "; pass --model with a folder made by models/export");
+        }
+        err.println(
+                "WARNING: no --model given: using the bundled tiny test model ("
+                        + TINY_MODEL
+                        + "). Its weights are random and its transcripts are meaningless text."
+                        + " Pass --model with a real model folder.");
+        return tiny.toString();
+    }
+
+    /** A URI for a local path or any Flink file system URI. */
+    static String toUri(String location) {
+        if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:/.*")) {
+            return location;
+        }
+        return Paths.get(location).toAbsolutePath().normalize().toUri().toString();
+    }
+
+    private static boolean isInside(String child, String parent) {
+        String c = new Path(child).toUri().getPath();
+        String p = new Path(parent).toUri().getPath();
+        String ps = p.endsWith("/") ? p : p + "/";
+        return new Path(child).toUri().getScheme() != null
+                && java.util.Objects.equals(
+                        new Path(child).toUri().getScheme(), new Path(parent).toUri().getScheme())
+                && (c.equals(p) || c.startsWith(ps));
+    }
+
+    record Scan(long files, long bytes, long skipped) {}
+
+    /** Counts the inputs the job will transcribe (for progress and ETA). */
+    static Scan scan(String inputUri, String excluded, OutputLayout skipCompleted)
+            throws IOException {
+        Path root = new Path(inputUri);
+        FileSystem fs = root.getFileSystem();
+        if (!fs.exists(root)) {
+            throw new IllegalArgumentException("input does not exist: " + inputUri);
+        }
+        AudioFileFilter filter = new AudioFileFilter(inputUri, excluded);
+        long[] acc = new long[3];
+        walk(fs, fs.getFileStatus(root), filter, inputUri, skipCompleted, acc);
+        return new Scan(acc[0], acc[1], acc[2]);
+    }
+
+    private static void walk(
+            FileSystem fs,
+            FileStatus status,
+            AudioFileFilter filter,
+            String root,
+            OutputLayout skipCompleted,
+            long[] acc)
+            throws IOException {
+        if (!filter.test(status.getPath())) {
+            return;
+        }
+        if (status.isDir()) {
+            FileStatus[] children = fs.listStatus(status.getPath());
+            if (children != null) {
+                for (FileStatus c : children) {
+                    walk(fs, c, filter, root, skipCompleted, acc);
+                }
+            }
+            return;
+        }
+        String rel = AudioFileFormat.relativePath(root, status.getPath());
+        if (skipCompleted != null && skipCompleted.isComplete(rel)) {
+            acc[2]++;
+            return;
+        }
+        acc[0]++;
+        acc[1] += status.getLen();
+    }
+
+    /** The Flink configuration: FLINK_CONF_DIR's config.yaml if set, plus what the job needs. */
+    static Configuration flinkConfiguration(int slots) {
+        String confDir = System.getenv("FLINK_CONF_DIR");
+        Configuration conf =
+                confDir != null
+                        ? GlobalConfiguration.loadConfiguration(confDir)
+                        : new Configuration();
+        // Every record type is a POJO; a silent fall-back to Kryo is a bug.
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+        // Only the embedded mini cluster reads this; a cluster has its own slots.
+        if (!conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {
+            conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
+        }
+        return conf;
+    }
+}
