@@ -41,16 +41,23 @@ public record ModelSpec(
     public static final String EMBED_TOKENS = "embed_tokens";
     public static final String DECODER = "decoder";
 
+    /** The whole generation (prefill + ONNX Loop) in one graph; optional. */
+    public static final String GENERATE = "generate";
+
     public ModelSpec {
         Objects.requireNonNull(dir, "dir");
         if (!"float32".equals(dtype) && !"float16".equals(dtype)) {
             throw new IllegalArgumentException(
                     "model.json dtype must be float32 or float16, got " + dtype);
         }
-        for (String g : List.of(AUDIO_ENCODER, EMBED_TOKENS, DECODER)) {
+        for (String g : List.of(AUDIO_ENCODER, EMBED_TOKENS)) {
             if (!graphs.containsKey(g)) {
                 throw new IllegalArgumentException("model.json lists no graph '" + g + "'");
             }
+        }
+        if (!graphs.containsKey(DECODER) && !graphs.containsKey(GENERATE)) {
+            throw new IllegalArgumentException(
+                    "model.json lists neither graph '" + DECODER + "' nor '" + GENERATE + "'");
         }
         graphs = Map.copyOf(graphs);
     }
@@ -177,8 +184,14 @@ public record ModelSpec(
         }
     }
 
+    /** Whether the folder has graph {@code name}. */
+    public boolean hasGraph(String name) {
+        return graphs.containsKey(name);
+    }
+
     /**
-     * Graph {@code name}; one of {@link #AUDIO_ENCODER}, {@link #EMBED_TOKENS}, {@link #DECODER}.
+     * Graph {@code name}; one of {@link #AUDIO_ENCODER}, {@link #EMBED_TOKENS}, {@link #DECODER},
+     * {@link #GENERATE}.
      */
     public Graph graph(String name) {
         Graph g = graphs.get(name);

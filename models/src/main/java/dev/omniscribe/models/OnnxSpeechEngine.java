@@ -5,8 +5,12 @@ import dev.omniscribe.models.audio.AudioTokens;
 import dev.omniscribe.models.audio.LogMelSpectrogram;
 import dev.omniscribe.models.audio.MelFeatures;
 import dev.omniscribe.models.generate.BatchGenerator;
+import dev.omniscribe.models.generate.LoopGenerator;
+import dev.omniscribe.models.generate.TokenGenerator;
 import dev.omniscribe.models.onnx.AudioEncoder;
 import dev.omniscribe.models.onnx.Decoder;
+import dev.omniscribe.models.onnx.GenerationLoop;
+import dev.omniscribe.models.onnx.GpuMemory;
 import dev.omniscribe.models.onnx.OrtRuntime;
 import dev.omniscribe.models.onnx.TokenEmbedder;
 import dev.omniscribe.models.text.Prompt;
@@ -15,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +43,9 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     private final QwenTokenizer tokenizer;
     private final AudioEncoder encoder;
     private final TokenEmbedder embedder;
-    private final Decoder decoder;
-    private final BatchGenerator generator;
+    private final AutoCloseable decoder; // Decoder (steps) or GenerationLoop (graph)
+    private final TokenGenerator generator;
+    private final int gpuDeviceId;
 
     private OnnxSpeechEngine(
             ModelSpec spec,
@@ -47,7 +53,9 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             QwenTokenizer tokenizer,
             AudioEncoder encoder,
             TokenEmbedder embedder,
-            Decoder decoder) {
+            AutoCloseable decoder,
+            TokenGenerator generator,
+            int gpuDeviceId) {
         this.spec = spec;
         this.runtime = runtime;
         ModelSpec.Audio a = spec.audio();
@@ -58,7 +66,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         this.encoder = encoder;
         this.embedder = embedder;
         this.decoder = decoder;
-        this.generator = new BatchGenerator(runtime, embedder, decoder, spec);
+        this.generator = generator;
+        this.gpuDeviceId = gpuDeviceId;
     }
 
     /**
@@ -70,7 +79,25 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      * @throws IllegalStateException if ONNX Runtime cannot open a graph
      */
     public static OnnxSpeechEngine load(EngineConfig config) {
+        return load(config, DecodeLoop.AUTO, true);
+    }
+
+    /**
+     * Loads a model folder with the generation loop where {@code loop} says ({@link
+     * DecodeLoop#AUTO}: in the graph when the folder has {@code generate.onnx}). On a GPU, runs one
+     * short warm-up transcription before returning (CUDA, cuBLAS and cuDNN start-up).
+     *
+     * @param stopAtEos false only for benchmarks: every segment runs to its token budget
+     * @throws IllegalArgumentException if the folder lacks the graphs {@code loop} needs
+     */
+    public static OnnxSpeechEngine load(EngineConfig config, DecodeLoop loop, boolean stopAtEos) {
         ModelSpec spec = ModelSpec.load(config.modelDir());
+        boolean inGraph =
+                switch (loop) {
+                    case GRAPH -> true;
+                    case STEPS -> false;
+                    case AUTO -> spec.hasGraph(ModelSpec.GENERATE);
+                };
         OrtRuntime runtime = new OrtRuntime(config.gpuDeviceId(), config.intraOpThreads());
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -80,16 +107,40 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             opened.add(encoder);
             TokenEmbedder embedder = new TokenEmbedder(runtime, spec);
             opened.add(embedder);
-            Decoder decoder = new Decoder(runtime, spec);
+            AutoCloseable decoder;
+            TokenGenerator generator;
+            if (inGraph) {
+                GenerationLoop generation = new GenerationLoop(runtime, spec);
+                decoder = generation;
+                generator = new LoopGenerator(runtime, embedder, generation, spec, stopAtEos);
+            } else {
+                Decoder steps = new Decoder(runtime, spec);
+                decoder = steps;
+                generator = new BatchGenerator(runtime, embedder, steps, spec, stopAtEos);
+            }
             opened.add(decoder);
+            OnnxSpeechEngine engine =
+                    new OnnxSpeechEngine(
+                            spec,
+                            runtime,
+                            tokenizer,
+                            encoder,
+                            embedder,
+                            decoder,
+                            generator,
+                            runtime.onGpu() ? config.gpuDeviceId() : -1);
             LOG.info(
-                    "loaded {} ({} weights, {} activations) from {} on {}",
+                    "loaded {} ({} weights, {} activations, generation loop {}) from {} on {}",
                     spec.modelName(),
                     spec.weights(),
                     spec.dtype(),
+                    inGraph ? "in the graph" : "in Java",
                     spec.dir(),
                     runtime.device());
-            return new OnnxSpeechEngine(spec, runtime, tokenizer, encoder, embedder, decoder);
+            if (runtime.onGpu()) {
+                engine.warmUp();
+            }
+            return engine;
         } catch (OrtException e) {
             closeAll(opened);
             throw new IllegalStateException(
@@ -99,6 +150,36 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             closeAll(opened);
             throw e;
         }
+    }
+
+    /**
+     * One short transcription (1 s of silence, 2 tokens) so that the first real request does not
+     * pay for CUDA, cuBLAS and cuDNN start-up.
+     */
+    private void warmUp() {
+        long t0 = System.nanoTime();
+        Transcription t =
+                transcribe(
+                        new GenerationRequest(
+                                new float[spec.audio().samplingRate()],
+                                GenerationOptions.greedy(2)));
+        if (t.error() != null) {
+            throw new IllegalStateException("warm-up transcription failed: " + t.error());
+        }
+        LOG.info("warm-up took {} ms", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Whether generation runs inside the graph ({@code generate.onnx}). */
+    public boolean generatesInGraph() {
+        return generator instanceof LoopGenerator;
+    }
+
+    /**
+     * Memory of the engine's GPU as the driver reports it; empty on CPU or when {@code nvidia-smi}
+     * is unavailable. Runs a short external command: call it for health checks, not per request.
+     */
+    public Optional<GpuMemory> gpuMemory() {
+        return gpuDeviceId < 0 ? Optional.empty() : GpuMemory.query(gpuDeviceId);
     }
 
     /** The model folder's description. */

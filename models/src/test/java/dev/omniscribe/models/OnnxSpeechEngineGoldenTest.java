@@ -15,11 +15,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Greedy token ids of the engine on the tiny model (fp32 and AWQ int4 folders, repetition penalty
  * 1.0 and 1.1) against transformers' {@code generate} (golden.json): identical, token for token,
- * single and left-padded batched.
+ * single and left-padded batched, with the generation loop in the graph ({@code generate.onnx}) and
+ * in Java ({@code decoder.onnx} step by step).
  */
 class OnnxSpeechEngineGoldenTest {
 
     private static final TinyEngines ENGINES = new TinyEngines();
+    private static final List<DecodeLoop> LOOPS = List.of(DecodeLoop.GRAPH, DecodeLoop.STEPS);
 
     @AfterAll
     static void closeEngines() {
@@ -31,7 +33,9 @@ class OnnxSpeechEngineGoldenTest {
         for (JsonNode f : Golden.fixtures()) {
             for (String kind : List.of("fp32", "int4")) {
                 for (double p : penalties()) {
-                    out.add(Arguments.of(kind, f.get("name").asText(), p));
+                    for (DecodeLoop loop : LOOPS) {
+                        out.add(Arguments.of(kind, f.get("name").asText(), p, loop));
+                    }
                 }
             }
         }
@@ -42,7 +46,9 @@ class OnnxSpeechEngineGoldenTest {
         List<Arguments> out = new ArrayList<>();
         for (String kind : List.of("fp32", "int4")) {
             for (double p : penalties()) {
-                out.add(Arguments.of(kind, p));
+                for (DecodeLoop loop : LOOPS) {
+                    out.add(Arguments.of(kind, p, loop));
+                }
             }
         }
         return out.stream();
@@ -75,24 +81,26 @@ class OnnxSpeechEngineGoldenTest {
                 .isEqualTo(stopped ? FinishReason.STOP_TOKEN : FinishReason.MAX_TOKENS);
     }
 
-    @ParameterizedTest(name = "{0} {1} penalty {2}")
+    @ParameterizedTest(name = "{0} {1} penalty {2} loop {3}")
     @MethodSource("singles")
-    void greedyIdsEqualTheReferenceForOneSegment(String kind, String name, double penalty) {
+    void greedyIdsEqualTheReferenceForOneSegment(
+            String kind, String name, double penalty, DecodeLoop loop) {
         JsonNode f = Golden.fixture(name);
         int[] want = Golden.ints(f.get("outputs").get(kind).get(key(penalty)).get("ids"));
 
         Transcription got =
-                ENGINES.get(kind)
+                ENGINES.get(kind, loop)
                         .transcribe(
                                 new GenerationRequest(TinyEngines.audio(name), greedy(penalty)));
 
-        assertSameAsReference(got, want, kind + " " + name + " rp" + penalty);
+        assertSameAsReference(got, want, kind + " " + name + " rp" + penalty + " " + loop);
         assertThat(got.promptTokens()).isEqualTo(f.get("prompt_ids").size());
     }
 
-    @ParameterizedTest(name = "{0} penalty {1}")
+    @ParameterizedTest(name = "{0} penalty {1} loop {2}")
     @MethodSource("batches")
-    void greedyIdsOfALeftPaddedBatchEqualTheReferenceAndTheSingleRuns(String kind, double penalty) {
+    void greedyIdsOfALeftPaddedBatchEqualTheReferenceAndTheSingleRuns(
+            String kind, double penalty, DecodeLoop loop) {
         JsonNode batch = Golden.json().get("batch");
         List<GenerationRequest> requests = new ArrayList<>();
         List<String> names = new ArrayList<>();
@@ -101,12 +109,13 @@ class OnnxSpeechEngineGoldenTest {
             requests.add(new GenerationRequest(TinyEngines.audio(n), greedy(penalty)));
         }
 
-        List<Transcription> got = ENGINES.get(kind).transcribe(requests);
+        List<Transcription> got = ENGINES.get(kind, loop).transcribe(requests);
 
         JsonNode want = batch.get("outputs").get(kind).get(key(penalty)).get("ids");
         assertThat(got).hasSize(names.size());
         for (int i = 0; i < names.size(); i++) {
-            String what = kind + " batch row " + i + " (" + names.get(i) + ") rp" + penalty;
+            String what =
+                    kind + " " + loop + " batch row " + i + " (" + names.get(i) + ") rp" + penalty;
             assertSameAsReference(got.get(i), Golden.ints(want.get(i)), what);
             int[] single =
                     Golden.ints(

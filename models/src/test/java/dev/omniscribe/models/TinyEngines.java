@@ -11,9 +11,18 @@ final class TinyEngines implements AutoCloseable {
 
     private final Map<String, OnnxSpeechEngine> engines = new HashMap<>();
 
+    /** The engine of folder {@code kind} with the folder's default generation loop. */
     synchronized OnnxSpeechEngine get(String kind) {
+        return get(kind, DecodeLoop.AUTO);
+    }
+
+    /** The engine of folder {@code kind} with the generation loop where {@code loop} says. */
+    synchronized OnnxSpeechEngine get(String kind, DecodeLoop loop) {
         return engines.computeIfAbsent(
-                kind, k -> OnnxSpeechEngine.load(new EngineConfig(Golden.modelDir(k), -1, 2)));
+                kind + "/" + loop,
+                k ->
+                        OnnxSpeechEngine.load(
+                                new EngineConfig(Golden.modelDir(kind), -1, 2), loop, true));
     }
 
     static float[] audio(String fixture) {

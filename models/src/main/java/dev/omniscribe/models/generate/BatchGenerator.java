@@ -13,7 +13,6 @@ import dev.omniscribe.models.onnx.Dtype;
 import dev.omniscribe.models.onnx.OrtRuntime;
 import dev.omniscribe.models.onnx.TokenEmbedder;
 import dev.omniscribe.models.text.Prompt;
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,7 @@ import java.util.List;
  *
  * <p>Thread-safe: all state of a call lives on its stack.
  */
-public final class BatchGenerator {
+public final class BatchGenerator implements TokenGenerator {
 
     private final OrtRuntime runtime;
     private final TokenEmbedder embedder;
@@ -44,8 +43,18 @@ public final class BatchGenerator {
     private final int hidden;
     private final int maxPositions;
 
+    private final boolean stopAtEos;
+
+    /**
+     * @param stopAtEos false only for benchmarks: rows run to their token budget
+     */
     public BatchGenerator(
-            OrtRuntime runtime, TokenEmbedder embedder, Decoder decoder, ModelSpec spec) {
+            OrtRuntime runtime,
+            TokenEmbedder embedder,
+            Decoder decoder,
+            ModelSpec spec,
+            boolean stopAtEos) {
+        this.stopAtEos = stopAtEos;
         this.runtime = runtime;
         this.embedder = embedder;
         this.decoder = decoder;
@@ -61,9 +70,7 @@ public final class BatchGenerator {
     /** Generated ids (stop token excluded) and why generation ended. */
     public record Output(int[] ids, FinishReason reason) {}
 
-    /**
-     * Most new tokens a prompt of {@code promptLength} tokens may get under the model's context.
-     */
+    @Override
     public int contextBudget(int promptLength) {
         return maxPositions - promptLength;
     }
@@ -75,13 +82,13 @@ public final class BatchGenerator {
      *     model's context
      * @return one output per row, same order
      */
+    @Override
     public List<Output> generate(List<Row> rows) throws OrtException {
         int batch = rows.size();
         if (batch == 0) {
             return List.of();
         }
         int vocab = decoder.vocabSize();
-        int longest = rows.stream().mapToInt(r -> r.prompt().length()).max().orElseThrow();
 
         // Per-row state: budget, penalty, sampler, generated ids, next position.
         int[] budget = new int[batch];
@@ -109,23 +116,11 @@ public final class BatchGenerator {
 
         // 1. Prefill: left-padded ids, mask, positions; audio embeddings spliced into the text
         // ones.
-        long[] ids = new long[batch * longest]; // (batch, L)
-        long[] mask = new long[batch * longest]; // (batch, L)
-        long[] positions = new long[batch * longest]; // (batch, L)
-        for (int b = 0; b < batch; b++) {
-            int[] prompt = rows.get(b).prompt().ids();
-            int pad = longest - prompt.length;
-            for (int t = 0; t < longest; t++) {
-                boolean real = t >= pad;
-                ids[b * longest + t] = real ? prompt[t - pad] : tokens.pad();
-                mask[b * longest + t] = real ? 1 : 0;
-                positions[b * longest + t] = real ? t - pad : 1;
-            }
-        }
+        PromptBatch prompts = new PromptBatch(rows, tokens.pad());
+        long[] mask = prompts.mask;
         Decoder.Step step;
-        try (OrtSession.Result textEmbeds = embedder.embed(ids, batch, longest);
-                OnnxTensor embeds = spliceAudio(textEmbeds, rows, longest)) {
-            step = decoder.run(embeds, mask, positions, batch, longest, null);
+        try (OnnxTensor embeds = prompts.embeddings(runtime, embedder, dtype, hidden)) {
+            step = decoder.run(embeds, mask, prompts.positions, batch, prompts.longest, null);
         }
 
         // 2. Decode: choose tokens from the last logits, stop rows, feed the chosen ids back.
@@ -143,7 +138,7 @@ public final class BatchGenerator {
                     int offset = b * vocab;
                     penalty[b].apply(logits, offset);
                     int token = sampler[b].sample(logits, offset, vocab);
-                    if (tokens.isStop(token)) {
+                    if (stopAtEos && tokens.isStop(token)) {
                         finished[b] = FinishReason.STOP_TOKEN;
                         next[b] = tokens.pad();
                         continue;
@@ -183,42 +178,6 @@ public final class BatchGenerator {
             out.add(new Output(row, finished[b]));
         }
         return out;
-    }
-
-    /**
-     * Text embeddings {@code (batch, L, hidden)} with each row's audio placeholder positions
-     * replaced by its audio embeddings, as a new tensor (the caller closes it).
-     */
-    private OnnxTensor spliceAudio(OrtSession.Result textEmbeds, List<Row> rows, int longest)
-            throws OrtException {
-        OnnxTensor text = (OnnxTensor) textEmbeds.get(embedder.outputName()).orElseThrow();
-        int batch = rows.size();
-        int rowBytes = hidden * dtype.bytes();
-        ByteBuffer merged = dtype.allocate((long) batch * longest * hidden); // (batch, L, hidden)
-        merged.put(text.getByteBuffer());
-        for (int b = 0; b < batch; b++) {
-            Row r = rows.get(b);
-            AudioEncoder.Embeddings audio = r.audio();
-            if (audio.tokens() != r.prompt().audioTokens()) {
-                throw new IllegalArgumentException(
-                        "row "
-                                + b
-                                + ": "
-                                + audio.tokens()
-                                + " audio embeddings for "
-                                + r.prompt().audioTokens()
-                                + " audio tokens");
-            }
-            int pad = longest - r.prompt().length();
-            int at = (b * longest + pad + r.prompt().audioStart()) * rowBytes;
-            ByteBuffer src = audio.data().duplicate();
-            src.clear();
-            ByteBuffer dst = merged.duplicate();
-            dst.position(at);
-            dst.put(src);
-        }
-        merged.clear();
-        return dtype.tensor(runtime.env(), merged, batch, longest, hidden);
     }
 
     /** Appends a column of ones to a row-major (batch, width) mask. */

@@ -1,0 +1,103 @@
+package dev.omniscribe.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The generation loop inside the graph ({@code generate.onnx}) against the step-by-step loop in
+ * Java ({@code decoder.onnx}) on the tiny model, beyond the golden greedy runs.
+ */
+class GenerationLoopEngineTest {
+
+    private static final TinyEngines ENGINES = new TinyEngines();
+
+    @AfterAll
+    static void closeEngines() {
+        ENGINES.close();
+    }
+
+    @Test
+    void foldersWithAGenerateGraphRunTheLoopInTheGraphUnlessStepsAreForced() {
+        assertThat(ENGINES.get("fp32").generatesInGraph()).isTrue();
+        assertThat(ENGINES.get("int4", DecodeLoop.GRAPH).generatesInGraph()).isTrue();
+        assertThat(ENGINES.get("fp32", DecodeLoop.STEPS).generatesInGraph()).isFalse();
+    }
+
+    @Test
+    void aMixedBatchOfBudgetsAndPenaltiesGivesTheSameGreedyIdsOnBothPaths() {
+        List<GenerationRequest> requests = new ArrayList<>();
+        String[] names = {"en_1s5", "zh_4s", "en_9s", "zh_4s"};
+        int[] budgets = {3, 24, 7, 1};
+        double[] penalties = {1.0, 1.1, 1.3, 1.1};
+        for (int i = 0; i < names.length; i++) {
+            requests.add(
+                    new GenerationRequest(
+                            TinyEngines.audio(names[i]),
+                            GenerationOptions.greedy(budgets[i])
+                                    .withRepetitionPenalty(penalties[i])));
+        }
+        for (String kind : List.of("fp32", "int4")) {
+            List<Transcription> graph = ENGINES.get(kind, DecodeLoop.GRAPH).transcribe(requests);
+            List<Transcription> steps = ENGINES.get(kind, DecodeLoop.STEPS).transcribe(requests);
+            for (int i = 0; i < names.length; i++) {
+                String what = kind + " row " + i;
+                assertThat(graph.get(i).error()).as(what).isNull();
+                assertThat(graph.get(i).tokenIds())
+                        .as(what)
+                        .containsExactly(steps.get(i).tokenIds());
+                assertThat(graph.get(i).finishReason())
+                        .as(what)
+                        .isEqualTo(steps.get(i).finishReason());
+                assertThat(graph.get(i).tokenIds().length).as(what).isLessThanOrEqualTo(budgets[i]);
+            }
+        }
+    }
+
+    @Test
+    void withoutStopIdsEverySegmentRunsToItsBudgetOnBothPaths() {
+        // en_1s5 stops at <|im_end|> before 24 tokens in the golden runs
+        GenerationRequest r =
+                new GenerationRequest(TinyEngines.audio("en_1s5"), GenerationOptions.greedy(40));
+        try (OnnxSpeechEngine graph =
+                        OnnxSpeechEngine.load(
+                                EngineConfig.cpu(Golden.modelDir("fp32")),
+                                DecodeLoop.GRAPH,
+                                false);
+                OnnxSpeechEngine steps =
+                        OnnxSpeechEngine.load(
+                                EngineConfig.cpu(Golden.modelDir("fp32")),
+                                DecodeLoop.STEPS,
+                                false)) {
+            Transcription a = graph.transcribe(r);
+            Transcription b = steps.transcribe(r);
+            assertThat(a.tokenIds()).hasSize(40).containsExactly(b.tokenIds());
+            assertThat(a.finishReason()).isEqualTo(FinishReason.MAX_TOKENS);
+            assertThat(ENGINES.get("fp32").transcribe(r).finishReason())
+                    .isEqualTo(FinishReason.STOP_TOKEN);
+        }
+    }
+
+    @Test
+    void samplingInTheGraphIsReproducibleBySeed() {
+        OnnxSpeechEngine e = ENGINES.get("int4", DecodeLoop.GRAPH);
+        GenerationOptions sampled = GenerationOptions.greedy(16).withTemperature(2.0).withSeed(7);
+        List<GenerationRequest> batch =
+                List.of(
+                        new GenerationRequest(TinyEngines.audio("en_9s"), sampled),
+                        new GenerationRequest(
+                                TinyEngines.audio("zh_4s"), GenerationOptions.greedy(8)),
+                        new GenerationRequest(TinyEngines.audio("en_9s"), sampled.withSeed(8)));
+
+        List<Transcription> a = e.transcribe(batch);
+        List<Transcription> b = e.transcribe(batch);
+
+        for (int i = 0; i < batch.size(); i++) {
+            assertThat(b.get(i).tokenIds()).as("row " + i).containsExactly(a.get(i).tokenIds());
+        }
+        assertThat(a.get(2).tokenIds()).isNotEqualTo(a.get(0).tokenIds());
+    }
+}
