@@ -229,7 +229,7 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
     data_name = file_name + ".data"
     if os.path.exists(os.path.join(out_dir, data_name)):
         os.remove(os.path.join(out_dir, data_name))
-    size = sum(len(t.raw_data) for t in model.graph.initializer)
+    size = sum(t.ByteSize() for t in model.graph.initializer)
     if size > EXTERNAL_DATA_THRESHOLD:
         onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location=data_name,
                         size_threshold=1024)

@@ -99,7 +99,7 @@ def concat_linears(parts):
         s = np.concatenate([p.nbits[1] for p in parts])  # n-major
         z = np.concatenate([p.nbits[2] for p in parts])  # n-major
         return graphs.Linear(n, k, bias=bias, nbits=(b, s, z), block_size=parts[0].block_size)
-    w = np.concatenate([np.asarray(p.weight, np.float32) for p in parts], axis=0)  # (out, in)
+    w = np.concatenate([np.asarray(p.weight) for p in parts], axis=0)  # (out, in)
     return graphs.Linear(n, k, weight=w, bias=bias)
 
 
@@ -112,7 +112,7 @@ def const_linear(g: Graph, lin: graphs.Linear, name: str) -> dict:
         c["scales"] = g.const(name + ".scales", scales.astype(g.np_dtype))
         c["zeros"] = g.const(name + ".qzeros", zeros)
     else:
-        c["W"] = g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight, np.float32).T))
+        c["W"] = g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight).T))
     c["bias"] = g.weight(name + ".bias", lin.bias) if lin.bias is not None else None
     return c
 

@@ -53,7 +53,10 @@ class Graph:
 
     def weight(self, name: str, array: np.ndarray) -> str:
         """An initializer in the activation dtype."""
-        return self.const(name, np.asarray(array, dtype=np.float32).astype(self.np_dtype))
+        a = np.asarray(array)
+        if a.dtype != self.np_dtype:  # float16 stays as is; anything else rounds through float32
+            a = np.asarray(a, dtype=np.float32).astype(self.np_dtype)
+        return self.const(name, a)
 
     def op(self, op_type, inputs, name=None, outputs=1, domain=None, **attrs):
         base = name or op_type
@@ -120,7 +123,7 @@ def linear(g: Graph, x: str, lin: Linear, name: str) -> str:
         y = g.op("MatMulNBits", inputs, name=name, domain=MS_DOMAIN, K=lin.in_features, N=lin.out_features,
                  bits=4, block_size=lin.block_size, accuracy_level=0)
     else:
-        w_t = np.ascontiguousarray(np.asarray(lin.weight, dtype=np.float32).T)  # (in, out)
+        w_t = np.ascontiguousarray(np.asarray(lin.weight).T)  # (in, out)
         y = g.op("MatMul", [x, g.weight(name + ".weight", w_t)], name=name)
     if lin.bias is not None:
         y = g.op("Add", [y, g.weight(name + ".bias", lin.bias)], name=name + "_bias")

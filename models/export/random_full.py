@@ -104,12 +104,18 @@ class RandomAwqWeights:
             return (rng.uniform(0.8, 1.2, size=shape) / (4.6 * np.sqrt(k))).astype(np.float16)
         if name.endswith(("layernorm.weight", "norm.weight", "layer_norm.weight", "ln_post.weight")):
             return rng.uniform(0.9, 1.1, size=shape).astype(np.float16)
-        if len(shape) == 1:  # biases
-            return (0.02 * rng.standard_normal(shape, dtype=np.float32)).astype(np.float16)
-        if name == "model.embed_tokens.weight":
-            return rng.standard_normal(shape, dtype=np.float32).astype(np.float16)
-        fan_in = int(np.prod(shape[1:]))
-        return (rng.standard_normal(shape, dtype=np.float32) / np.sqrt(fan_in)).astype(np.float16)
+        # uniform int8 noise (fast to make; std 73.9) scaled: unit variance for embeddings, 1/sqrt(fan_in)
+        # for weights (unit-variance outputs), 0.02 for biases
+        n = int(np.prod(shape))
+        noise = np.frombuffer(rng.bytes(n), dtype=np.int8).astype(np.float16).reshape(shape)
+        if len(shape) == 1:
+            scale = 0.02
+        elif name == "model.embed_tokens.weight":
+            scale = 1.0
+        else:
+            scale = 1.0 / np.sqrt(np.prod(shape[1:]))
+        noise *= np.float16(scale / 73.9)
+        return noise
 
     def raw(self, name):
         return torch.from_numpy(self._make(name))
@@ -117,8 +123,7 @@ class RandomAwqWeights:
     def get(self, name):
         if name not in self.shapes:
             raise KeyError(f"tensor {name} not in the random thinker")
-        a = self._make(name)
-        return a.astype(np.float32) if a.dtype == np.float16 else a
+        return self._make(name)  # float16 tensors stay float16 (the exporter keeps them as they are)
 
 
 def write_checkpoint_files(folder: str, layers: int = None) -> dict:

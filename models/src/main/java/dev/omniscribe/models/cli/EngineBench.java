@@ -1,5 +1,6 @@
 package dev.omniscribe.models.cli;
 
+import dev.omniscribe.models.DecodeLoop;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
@@ -60,8 +61,30 @@ public final class EngineBench implements Callable<Integer> {
                             + " does; 0 keeps whole files (default: ${DEFAULT-VALUE})")
     double segmentSeconds;
 
-    @Parameters(arity = "1..*", paramLabel = "FILE", description = "16 kHz mono PCM16 WAV files")
-    List<Path> files;
+    @Option(names = "--gpu", defaultValue = "-1", description = "CUDA device; -1 = CPU")
+    int gpu;
+
+    @Option(
+            names = "--decode-loop",
+            defaultValue = "AUTO",
+            description = "AUTO, GRAPH (generate.onnx) or STEPS (Java loop over decoder.onnx)")
+    DecodeLoop decodeLoop;
+
+    @Option(
+            names = "--ignore-eos",
+            description = "never stop at a stop id: every segment gets exactly --max-new-tokens")
+    boolean ignoreEos;
+
+    @Option(
+            names = "--synthetic-seconds",
+            defaultValue = "0",
+            description =
+                    "no files: one segment of this many seconds of seeded synthetic audio (tones"
+                            + " and noise)")
+    double syntheticSeconds;
+
+    @Parameters(arity = "0..*", paramLabel = "FILE", description = "16 kHz mono PCM16 WAV files")
+    List<Path> files = new ArrayList<>();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new EngineBench()).execute(args));
@@ -77,6 +100,15 @@ public final class EngineBench implements Callable<Integer> {
             float[] x = WavReader.read(f, a.samplingRate());
             files.add(x);
             total += x.length;
+        }
+        if (syntheticSeconds > 0) {
+            float[] x = synthetic((int) Math.round(syntheticSeconds * a.samplingRate()));
+            files.add(x);
+            total += x.length;
+        }
+        if (files.isEmpty()) {
+            throw new CommandLine.ParameterException(
+                    new CommandLine(this), "give WAV files or --synthetic-seconds");
         }
         List<float[]> audio = new ArrayList<>();
         if (segmentSeconds > 0) {
@@ -124,8 +156,18 @@ public final class EngineBench implements Callable<Integer> {
 
         // 2. The engine, greedy with a fixed token limit.
         GenerationOptions options = GenerationOptions.greedy(maxNewTokens);
+        long l0 = System.nanoTime();
         try (OnnxSpeechEngine engine =
-                OnnxSpeechEngine.load(new EngineConfig(model, -1, threads))) {
+                OnnxSpeechEngine.load(
+                        new EngineConfig(model, gpu, threads), decodeLoop, !ignoreEos)) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "engine loaded on %s in %.1f s (generation loop %s, %s weights)%s%n",
+                    engine.device(),
+                    (System.nanoTime() - l0) / 1e9,
+                    engine.generatesInGraph() ? "in the graph" : "in Java",
+                    spec.weights(),
+                    memory(engine));
             for (int batch : batchSizes) {
                 // Every file at least once, cycled to fill whole batches.
                 int count = (Math.max(batch, audio.size()) + batch - 1) / batch * batch;
@@ -150,19 +192,80 @@ public final class EngineBench implements Callable<Integer> {
                     }
                 }
                 double wall = (System.nanoTime() - s0) / 1e9;
+                // The same batches with one new token: encoder + prefill alone; the difference is
+                // decode time, per step.
+                List<List<GenerationRequest>> firstOnly = new ArrayList<>();
+                for (List<GenerationRequest> requests : batches) {
+                    firstOnly.add(
+                            requests.stream()
+                                    .map(
+                                            r ->
+                                                    new GenerationRequest(
+                                                            r.samples(),
+                                                            GenerationOptions.greedy(1)))
+                                    .toList());
+                }
+                firstOnly.forEach(engine::transcribe);
+                long p0 = System.nanoTime();
+                for (int r = 0; r < repeat; r++) {
+                    firstOnly.forEach(engine::transcribe);
+                }
+                double prefill = (System.nanoTime() - p0) / 1e9;
+                double stepMs =
+                        maxNewTokens > 1
+                                ? (wall - prefill)
+                                        * 1000
+                                        / (repeat * batches.size() * (maxNewTokens - 1.0))
+                                : Double.NaN;
                 System.out.printf(
                         Locale.ROOT,
                         "engine batch %d (%d ORT threads): %.1f audio s/s, %.1f generated tokens/s"
-                                + " (%d segments, %.1f s audio per pass, %.0f ms per pass)%n",
+                                + " (%d segments, %.1f s audio per pass, %.0f ms per pass; first"
+                                + " token alone %.0f ms per batch; decode %.2f ms per step)%s%n",
                         batch,
                         threads,
                         totalSeconds * repeat / wall,
                         tokens / wall,
                         count,
                         totalSeconds,
-                        wall * 1000 / repeat);
+                        wall * 1000 / repeat,
+                        prefill * 1000 / (repeat * batches.size()),
+                        stepMs,
+                        memory(engine));
             }
         }
         return 0;
+    }
+
+    private static String memory(OnnxSpeechEngine engine) {
+        return engine.gpuMemory()
+                .map(
+                        m ->
+                                String.format(
+                                        Locale.ROOT,
+                                        "; GPU memory: process %.1f GiB, device %.1f / %.1f GiB",
+                                        m.processBytes() / 1073741824.0,
+                                        m.usedBytes() / 1073741824.0,
+                                        m.totalBytes() / 1073741824.0))
+                .orElse("");
+    }
+
+    /** Seeded speech-like test signal: a few gliding tones with noise, amplitude ~0.3. */
+    private static float[] synthetic(int samples) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(1);
+        float[] x = new float[samples];
+        double phase1 = 0;
+        double phase2 = 0;
+        for (int i = 0; i < samples; i++) {
+            double t = i / 16000.0;
+            phase1 += 2 * Math.PI * (180 + 60 * Math.sin(2 * Math.PI * 0.7 * t)) / 16000.0;
+            phase2 += 2 * Math.PI * (900 + 300 * Math.sin(2 * Math.PI * 0.3 * t)) / 16000.0;
+            double envelope = 0.5 + 0.5 * Math.sin(2 * Math.PI * 3 * t);
+            x[i] =
+                    (float)
+                            (envelope * (0.2 * Math.sin(phase1) + 0.1 * Math.sin(phase2))
+                                    + 0.02 * (random.nextDouble() - 0.5));
+        }
+        return x;
     }
 }
