@@ -8,10 +8,13 @@ import dev.omniscribe.submitter.upload.UploadReceiver;
 import io.javalin.Javalin;
 import io.javalin.config.SizeUnit;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import io.javalin.validation.ValidationException;
 import java.time.Clock;
 
-/** Builds the service's {@link Javalin} app: routes, guards, error shape. */
+/**
+ * Builds the service's {@link Javalin} app: routes, guards, error shape, the web page at {@code /}.
+ */
 public final class HttpApp {
 
     private HttpApp() {}
@@ -53,6 +56,8 @@ public final class HttpApp {
                             config.maxUploadBytes() + UploadReceiver.MULTIPART_OVERHEAD_BYTES,
                             SizeUnit.BYTES);
                     cfg.jetty.multipartConfig.maxInMemoryFileSize(64, SizeUnit.KB);
+
+                    cfg.staticFiles.add(WebPage.CLASSPATH_DIR, Location.CLASSPATH);
 
                     cfg.routes.before(headers::apply);
                     cfg.routes.before(auth::check);
