@@ -134,6 +134,7 @@ def write_checkpoint_files(folder: str, layers: int = None) -> dict:
     base = min(t["id"] for t in tok["added_tokens"])
     for t in tok["added_tokens"]:
         t["id"] = SPECIAL_BASE + t["id"] - base
+        tok["model"]["vocab"][t["content"]] = t["id"]  # an added token keeps its id only if the model has it
     with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tok, f, ensure_ascii=False)
     with open(os.path.join(TINY_HF, "tokenizer_config.json"), encoding="utf-8") as f:
