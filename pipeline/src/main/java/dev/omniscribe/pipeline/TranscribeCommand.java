@@ -293,7 +293,7 @@ public final class TranscribeCommand implements Callable<Integer> {
                 seconds,
                 done,
                 failed,
-                failed > 0 ? " (see " + layout.failuresFile() + ")" : "",
+                failed > 0 ? " (see " + new Path(output, OutputLayout.FAILURES_FILE) + ")" : "",
                 output);
         return failed > 0 ? 1 : 0;
     }

@@ -72,14 +72,14 @@ public final class CueSplitter {
             int n = Character.charCount(cp);
             if (Character.isWhitespace(cp)) {
                 if (word.length() > 0) {
-                    tokens.add(token(word.toString(), wordWidth, space));
+                    addWord(tokens, word.toString(), wordWidth, space);
                     word.setLength(0);
                     wordWidth = 0;
                 }
                 space = !tokens.isEmpty();
             } else if (isCjk(cp)) {
                 if (word.length() > 0) {
-                    tokens.add(token(word.toString(), wordWidth, space));
+                    addWord(tokens, word.toString(), wordWidth, space);
                     word.setLength(0);
                     wordWidth = 0;
                     space = false;
@@ -110,7 +110,7 @@ public final class CueSplitter {
             i += n;
         }
         if (word.length() > 0) {
-            tokens.add(token(word.toString(), wordWidth, space));
+            addWord(tokens, word.toString(), wordWidth, space);
         }
         return tokens;
     }
@@ -118,6 +118,19 @@ public final class CueSplitter {
     private static Token token(String word, double width, boolean spaceBefore) {
         int last = word.codePointBefore(word.length());
         return new Token(word, width, spaceBefore, breakStrength(last));
+    }
+
+    // Adds a word, cut into pieces of one line's width if it is longer than a line.
+    private static void addWord(List<Token> tokens, String word, double width, boolean space) {
+        if (width <= LINE_WIDTH) {
+            tokens.add(token(word, width, space));
+            return;
+        }
+        int[] cps = word.codePoints().toArray();
+        for (int from = 0; from < cps.length; from += (int) LINE_WIDTH) {
+            int to = Math.min(cps.length, from + (int) LINE_WIDTH);
+            tokens.add(token(new String(cps, from, to - from), to - from, from == 0 && space));
+        }
     }
 
     private static int breakStrength(int cp) {

@@ -76,4 +76,18 @@ class CueSplitterTest {
     void blankTextHasNoCue() {
         assertThat(CueSplitter.split(new TranscriptSegment(0, 0, 5_000, "  \n "))).isEmpty();
     }
+
+    @Test
+    void aWordLongerThanALineIsCutIntoLines() {
+        String word = "x".repeat(100);
+        List<Cue> cues = CueSplitter.split(new TranscriptSegment(0, 0, 3_000, word));
+
+        for (Cue c : cues) {
+            for (String line : c.text().split("\n")) {
+                assertThat(line.length()).isLessThanOrEqualTo(42);
+            }
+        }
+        assertThat(String.join("", cues.stream().map(c -> c.text().replace("\n", "")).toList()))
+                .isEqualTo(word);
+    }
 }
