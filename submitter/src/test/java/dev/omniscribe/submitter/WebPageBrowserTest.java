@@ -54,6 +54,8 @@ class WebPageBrowserTest {
 
     @TempDir static Path work;
     @TempDir static Path keyedWork;
+    @TempDir static Path smallWork;
+    @TempDir static Path limitedWork;
     @TempDir static Path files;
     @TempDir static Path downloads;
     @TempDir static Path profile;
@@ -194,6 +196,52 @@ class WebPageBrowserTest {
         assertThat(byId("upload-text").getText()).isEqualTo("refused");
         assertThat(byId("result").isDisplayed()).isFalse();
         assertThat(byId("submit").isEnabled()).isTrue();
+    }
+
+    @Test
+    void saysTheFileIsTooLargeWithTheServersMessageWhenItIsOverTheUploadLimit() throws Exception {
+        try (TestServer small = TestServer.start(smallWork, c -> c.withMaxUploadBytes(64 * 1024))) {
+            HttpResponse<String> direct =
+                    small.http.postFile("/transcribe/async", "clip.wav", Files.readAllBytes(clip));
+            assertThat(direct.statusCode()).isEqualTo(413);
+            String message = JSON.readTree(direct.body()).path("error").path("message").asText();
+
+            open(small);
+            byId("file").sendKeys(clip.toString());
+            byId("submit").click();
+            WebElement error = byId("error");
+            new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
+
+            assertThat(error.getText())
+                    .isEqualTo(
+                            "The file is too large for this server. The server said: "
+                                    + sentence(message));
+            assertThat(byId("submit").isEnabled()).isTrue();
+        }
+    }
+
+    @Test
+    void saysWhenToTryAgainWhenTheServerRateLimitsTheUpload() throws Exception {
+        try (TestServer limited = TestServer.start(limitedWork, c -> c.withRateLimitPerMinute(1))) {
+            // This address's one upload of the minute goes first, from outside the page.
+            assertThat(
+                            limited.http
+                                    .postFile("/transcribe/async", "notes.txt", new byte[0])
+                                    .statusCode())
+                    .isNotEqualTo(429);
+
+            open(limited);
+            byId("file").sendKeys(clip.toString());
+            byId("submit").click();
+            WebElement error = byId("error");
+            new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
+
+            assertThat(error.getText())
+                    .matches(
+                            "Too many uploads from this address in the last minute\\. Try again in"
+                                    + " \\d+ seconds\\. The server said: Too many requests from"
+                                    + " this client; retry in \\d+ s\\.");
+        }
     }
 
     @Test
