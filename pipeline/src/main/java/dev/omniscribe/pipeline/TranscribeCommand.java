@@ -157,7 +157,7 @@ public final class TranscribeCommand implements Callable<Integer> {
             names = "--gpus",
             defaultValue = "0",
             description =
-                    "GPUs for the embedded cluster; slot i uses GPU i % gpus (default: CPU, or"
+                    "GPUs for the embedded cluster; slot i uses GPU i modulo gpus (default: CPU, or"
                             + " Flink's gpu resource on a cluster).")
     int gpus;
 
@@ -270,6 +270,10 @@ public final class TranscribeCommand implements Callable<Integer> {
         Configuration conf = flinkConfiguration(Math.max(parallelism, decoders));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         Duration watch = watchSeconds == null ? null : Duration.ofSeconds(watchSeconds);
+        if (watch != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            // An unbounded run publishes _failures.jsonl at every checkpoint.
+            env.enableCheckpointing(Duration.ofSeconds(30).toMillis());
+        }
         TranscribeJob.build(
                 env,
                 AudioSources.folder(inputUri, excluded, watch),

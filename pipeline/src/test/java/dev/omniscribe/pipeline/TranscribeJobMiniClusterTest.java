@@ -45,7 +45,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Folder in, files out, on Flink's mini cluster with the real engine on the tiny model. */
-class TranscribeJobITCase {
+class TranscribeJobMiniClusterTest {
 
     @RegisterExtension
     static final MiniClusterExtension CLUSTER =
