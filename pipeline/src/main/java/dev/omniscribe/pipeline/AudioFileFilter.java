@@ -1,5 +1,6 @@
 package dev.omniscribe.pipeline;
 
+import dev.omniscribe.udfs.FlinkPaths;
 import java.io.Serializable;
 import java.util.function.Predicate;
 import org.apache.flink.core.fs.Path;
@@ -19,8 +20,9 @@ public final class AudioFileFilter implements Predicate<Path>, Serializable {
      * @param excluded a folder's URI to leave out (the output folder), or null
      */
     public AudioFileFilter(String root, String excluded) {
-        this.root = trimSlash(new Path(root).toUri().getPath());
-        this.excluded = excluded == null ? null : trimSlash(new Path(excluded).toUri().getPath());
+        this.root = trimSlash(FlinkPaths.of(root).toUri().getPath());
+        this.excluded =
+                excluded == null ? null : trimSlash(FlinkPaths.of(excluded).toUri().getPath());
     }
 
     @Override
@@ -32,7 +34,7 @@ public final class AudioFileFilter implements Predicate<Path>, Serializable {
         if (excluded != null && (p.equals(excluded) || p.startsWith(excluded + "/"))) {
             return false;
         }
-        String name = path.getName();
+        String name = p.substring(p.lastIndexOf('/') + 1);
         return !(name.startsWith(".") || name.startsWith("_") || name.endsWith(".tmp"));
     }
 

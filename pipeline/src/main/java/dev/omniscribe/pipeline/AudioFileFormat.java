@@ -1,6 +1,7 @@
 package dev.omniscribe.pipeline;
 
 import dev.omniscribe.udfs.AudioFile;
+import dev.omniscribe.udfs.FlinkPaths;
 import java.io.IOException;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -61,7 +62,7 @@ public final class AudioFileFormat implements BulkFormat<AudioFile, FileSourceSp
 
     /** {@code path} below {@code root}, with {@code /} separators. */
     static String relativePath(String root, Path path) {
-        String r = new Path(root).toUri().getPath();
+        String r = FlinkPaths.of(root).toUri().getPath();
         String p = path.toUri().getPath();
         if (!r.endsWith("/")) {
             r = r + "/";

@@ -1,10 +1,9 @@
 package dev.omniscribe.pipeline;
 
 import dev.omniscribe.udfs.AudioFile;
+import dev.omniscribe.udfs.FlinkPaths;
 import java.time.Duration;
 import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.file.src.enumerate.NonSplittingRecursiveEnumerator;
-import org.apache.flink.core.fs.Path;
 
 /** FLIP-27 sources of audio files. */
 public final class AudioSources {
@@ -26,8 +25,8 @@ public final class AudioSources {
             String input, String excluded, Duration watchInterval) {
         AudioFileFilter filter = new AudioFileFilter(input, excluded);
         FileSource.FileSourceBuilder<AudioFile> builder =
-                FileSource.forBulkFileFormat(new AudioFileFormat(input), new Path(input))
-                        .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(filter));
+                FileSource.forBulkFileFormat(new AudioFileFormat(input), FlinkPaths.of(input))
+                        .setFileEnumerator(AudioFileLister.provider(filter));
         if (watchInterval != null) {
             builder.monitorContinuously(watchInterval);
         }

@@ -2,6 +2,7 @@ package dev.omniscribe.pipeline;
 
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.udfs.EngineSettings;
+import dev.omniscribe.udfs.FlinkPaths;
 import dev.omniscribe.udfs.OrderedMergeFunction;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
@@ -26,8 +27,6 @@ import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
-import org.apache.flink.core.fs.FileStatus;
-import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
@@ -357,12 +356,12 @@ public final class TranscribeCommand implements Callable<Integer> {
     }
 
     private static boolean isInside(String child, String parent) {
-        String c = new Path(child).toUri().getPath();
-        String p = new Path(parent).toUri().getPath();
+        String c = FlinkPaths.of(child).toUri().getPath();
+        String p = FlinkPaths.of(parent).toUri().getPath();
         String ps = p.endsWith("/") ? p : p + "/";
-        return new Path(child).toUri().getScheme() != null
-                && java.util.Objects.equals(
-                        new Path(child).toUri().getScheme(), new Path(parent).toUri().getScheme())
+        String scheme = FlinkPaths.of(child).toUri().getScheme();
+        return scheme != null
+                && scheme.equals(FlinkPaths.of(parent).toUri().getScheme())
                 && (c.equals(p) || c.startsWith(ps));
     }
 
@@ -371,44 +370,24 @@ public final class TranscribeCommand implements Callable<Integer> {
     /** Counts the inputs the job will transcribe (for progress and ETA). */
     static Scan scan(String inputUri, String excluded, OutputLayout skipCompleted)
             throws IOException {
-        Path root = new Path(inputUri);
-        FileSystem fs = root.getFileSystem();
-        if (!fs.exists(root)) {
+        Path root = FlinkPaths.of(inputUri);
+        if (!root.getFileSystem().exists(root)) {
             throw new IllegalArgumentException("input does not exist: " + inputUri);
         }
-        AudioFileFilter filter = new AudioFileFilter(inputUri, excluded);
-        long[] acc = new long[3];
-        walk(fs, fs.getFileStatus(root), filter, inputUri, skipCompleted, acc);
-        return new Scan(acc[0], acc[1], acc[2]);
-    }
-
-    private static void walk(
-            FileSystem fs,
-            FileStatus status,
-            AudioFileFilter filter,
-            String root,
-            OutputLayout skipCompleted,
-            long[] acc)
-            throws IOException {
-        if (!filter.test(status.getPath())) {
-            return;
-        }
-        if (status.isDir()) {
-            FileStatus[] children = fs.listStatus(status.getPath());
-            if (children != null) {
-                for (FileStatus c : children) {
-                    walk(fs, c, filter, root, skipCompleted, acc);
-                }
+        long files = 0;
+        long bytes = 0;
+        long skipped = 0;
+        for (AudioFileLister.Listed f :
+                AudioFileLister.list(root, new AudioFileFilter(inputUri, excluded))) {
+            String rel = AudioFileFormat.relativePath(inputUri, f.path());
+            if (skipCompleted != null && skipCompleted.isComplete(rel)) {
+                skipped++;
+            } else {
+                files++;
+                bytes += f.size();
             }
-            return;
         }
-        String rel = AudioFileFormat.relativePath(root, status.getPath());
-        if (skipCompleted != null && skipCompleted.isComplete(rel)) {
-            acc[2]++;
-            return;
-        }
-        acc[0]++;
-        acc[1] += status.getLen();
+        return new Scan(files, bytes, skipped);
     }
 
     /** The Flink configuration: FLINK_CONF_DIR's config.yaml if set, plus what the job needs. */

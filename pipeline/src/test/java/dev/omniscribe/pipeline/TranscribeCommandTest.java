@@ -98,6 +98,7 @@ class TranscribeCommandTest {
         assertThat(filter.test(new Path("file:/data/in/_talk.mp3"))).isFalse();
         assertThat(filter.test(new Path("file:/data/in/talk.mp3.tmp"))).isFalse();
         assertThat(filter.test(new Path("file:/data/in/.git"))).isFalse();
+        assertThat(filter.test(new Path(java.net.URI.create("file:/data/in/_scratch/")))).isFalse();
         assertThat(filter.test(new Path("file:/data/in/out"))).isFalse();
         assertThat(filter.test(new Path("file:/data/in/out/talk.mp3.txt"))).isFalse();
         assertThat(new AudioFileFilter("file:/data/_in", null).test(new Path("file:/data/_in")))

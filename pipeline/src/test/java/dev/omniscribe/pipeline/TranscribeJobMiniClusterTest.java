@@ -89,6 +89,9 @@ class TranscribeJobMiniClusterTest {
                         "-c:a",
                         "aac");
         AudioFixtures.truncated(m4a, input.resolve("bad/cut.m4a"), 0.5);
+        // Names with spaces, URI-special characters and Chinese survive the trip.
+        Files.copy(input.resolve("music/tones.ogg"), input.resolve("music/take #1 (50%).ogg"));
+        Files.copy(input.resolve("music/tones.ogg"), input.resolve("music/会议 录音:2.ogg"));
         // Hidden, partial and temporary files are never read.
         Files.copy(input.resolve("talks/speech.wav"), input.resolve("talks/.hidden.wav"));
         Files.copy(input.resolve("talks/speech.wav"), input.resolve("talks/_partial.wav"));
@@ -162,10 +165,18 @@ class TranscribeJobMiniClusterTest {
         assertThat(filesUnder(out))
                 .containsExactly(
                         "_failures.jsonl",
+                        "music/take #1 (50%).ogg.json",
+                        "music/take #1 (50%).ogg.srt",
+                        "music/take #1 (50%).ogg.txt",
+                        "music/take #1 (50%).ogg.vtt",
                         "music/tones.ogg.json",
                         "music/tones.ogg.srt",
                         "music/tones.ogg.txt",
                         "music/tones.ogg.vtt",
+                        "music/会议 录音:2.ogg.json",
+                        "music/会议 录音:2.ogg.srt",
+                        "music/会议 录音:2.ogg.txt",
+                        "music/会议 录音:2.ogg.vtt",
                         "talks/speech.wav.json",
                         "talks/speech.wav.srt",
                         "talks/speech.wav.txt",
@@ -186,6 +197,12 @@ class TranscribeJobMiniClusterTest {
             assertThat(f.get("stage").asText()).isEqualTo("decode");
             assertThat(f.get("error").asText()).startsWith("ffmpeg could not decode");
         }
+
+        assertThat(
+                        mapper.readTree(out.resolve("music/会议 录音:2.ogg.json").toFile())
+                                .get("file")
+                                .asText())
+                .isEqualTo("music/会议 录音:2.ogg");
 
         JsonNode json = mapper.readTree(out.resolve("talks/speech.wav.json").toFile());
         assertThat(json.get("file").asText()).isEqualTo("talks/speech.wav");

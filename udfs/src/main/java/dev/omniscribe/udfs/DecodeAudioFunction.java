@@ -7,7 +7,6 @@ import dev.omniscribe.udfs.audio.Segmenter;
 import java.io.IOException;
 import java.io.InputStream;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -64,7 +63,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
             throws Exception {
         OneBehind emitter = new OneBehind(file, out);
         Segmenter segmenter = new Segmenter(segmentation, emitter::add);
-        try (AudioDecoder.Session session = decoder.open(new Path(file.path()))) {
+        try (AudioDecoder.Session session = decoder.open(FlinkPaths.of(file.path()))) {
             InputStream pcm = session.pcm();
             byte[] buf = new byte[64 * 1024];
             int n;

@@ -1,5 +1,6 @@
 package dev.omniscribe.udfs.format;
 
+import dev.omniscribe.udfs.FlinkPaths;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.List;
@@ -25,11 +26,15 @@ public record OutputLayout(String outputDir, List<OutputFormat> formats) impleme
     }
 
     public Path outputFor(String relativePath, OutputFormat format) {
-        return new Path(outputDir, relativePath + "." + format.extension());
+        return below(relativePath + "." + format.extension());
     }
 
     public Path failuresFile() {
-        return new Path(outputDir, FAILURES_FILE);
+        return below(FAILURES_FILE);
+    }
+
+    private Path below(String relative) {
+        return FlinkPaths.child(FlinkPaths.of(outputDir), relative);
     }
 
     /** Whether every format's output of this input exists (then a rerun skips it). */

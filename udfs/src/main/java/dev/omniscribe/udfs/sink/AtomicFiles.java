@@ -1,5 +1,6 @@
 package dev.omniscribe.udfs.sink;
 
+import dev.omniscribe.udfs.FlinkPaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
@@ -21,7 +22,7 @@ public final class AtomicFiles {
         FileSystem fs = target.getFileSystem();
         Path dir = target.getParent();
         fs.mkdirs(dir);
-        Path tmp = new Path(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        Path tmp = FlinkPaths.child(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
         try {
             try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.NO_OVERWRITE)) {
                 out.write(content.getBytes(StandardCharsets.UTF_8));
