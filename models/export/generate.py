@@ -7,7 +7,8 @@ One `run` per batch, whatever the number of generated tokens: the KV cache never
            position_ids (batch, seq) int64             cumsum(mask) - 1 (any value on padding)
            input_ids (batch, seq) int64                prompt ids (repetition penalty presence; padding ignored)
            max_new_tokens (batch) int64                per-row token budget, >= 1
-           temperature (batch) float32                 0 = argmax, else a draw from softmax(logits / T)
+           temperature (batch) float32                 0 = argmax, else a draw from softmax(logits / T) over the
+                                                       50 most likely ids (transformers' default top_k)
            repetition_penalty (batch) float32          1 = off
            eos_ids (n_eos) int64                       stop ids (a row stops after emitting one)
            uniform (batch, steps) float32              one uniform [0, 1) draw per row and step (from the request's
@@ -34,6 +35,7 @@ import graphs
 from graphs import MS_DOMAIN, Graph
 
 F32, I64, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
+TOP_K = 50  # sampling considers the 50 most likely ids, as transformers' default generation config
 
 
 class Body(Graph):
@@ -203,7 +205,7 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
     return logits, presents
 
 
-def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, uniform):
+def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, uniform, vocab):
     """Chooses each row's next token from float32 logits (batch, vocab).
 
     presence (batch, vocab) bool: ids seen (prompt + generated); finished (batch) bool; step: int64 scalar, tokens
@@ -215,16 +217,19 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     penalized = g.op("Where", [g.op("Less", [logits, g.f32(0.0)]), g.op("Mul", [logits, penalty]),
                                g.op("Div", [logits, penalty])])
     logits = g.op("Where", [presence, penalized, logits])
-    # argmax where T == 0; else inverse-CDF sampling of softmax(logits / T) with this step's uniform u:
-    # the first id whose cumulative probability exceeds u (times the total, against rounding)
+    # argmax where T == 0; else a draw from softmax(logits / T) over the TOP_K most likely ids (transformers'
+    # default top_k), inverse-CDF with this step's uniform u: the first id whose cumulative probability exceeds u.
+    # (A cumulative sum over the whole vocabulary costs ORT's CUDA CumSum O(vocab^2) per row: milliseconds.)
     greedy = g.op("ArgMax", [logits], axis=-1, keepdims=0)  # (batch); ties: lowest id
     hot = g.op("Greater", [temperature, g.f32(0.0)])  # (batch, 1)
-    probs = g.op("Softmax", [g.op("Div", [logits, g.op("Where", [hot, temperature, g.f32(1.0)])])], axis=-1)
-    cdf = g.op("CumSum", [probs, scalar(g, 1)])
+    top, top_ids = g.op("TopK", [logits, g.i64([min(TOP_K, vocab)])], axis=-1, largest=1, sorted=1, outputs=2)
+    probs = g.op("Softmax", [g.op("Div", [top, g.op("Where", [hot, temperature, g.f32(1.0)])])], axis=-1)
+    cdf = g.op("CumSum", [probs, scalar(g, 1)])  # (batch, k)
     total = g.op("Slice", [cdf, g.i64([-1]), g.i64([np.iinfo(np.int64).max]), g.i64([1])])  # (batch, 1)
     u = g.op("Unsqueeze", [g.op("Gather", [uniform, step], axis=1), g.i64([1])])  # (batch, 1)
     above = g.op("Cast", [g.op("Greater", [cdf, g.op("Mul", [u, total])])], to=TensorProto.INT32)
-    sampled = g.op("ArgMax", [above], axis=-1, keepdims=0)  # first id above u
+    pick = g.op("ArgMax", [above], axis=-1, keepdims=1)  # (batch, 1): first rank above u
+    sampled = g.op("Squeeze", [g.op("GatherElements", [top_ids, pick], axis=1), g.i64([1])])
     token = g.op("Where", [g.op("Squeeze", [hot, g.i64([1])]), sampled, greedy])
     token2 = g.op("Unsqueeze", [token, g.i64([1])])  # (batch, 1)
     is_eos = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Equal", [token2, eos])], to=TensorProto.INT32)],
@@ -289,7 +294,7 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
         prompt_ids, all_true], axis=1)
     not_done = g.op("Equal", ["max_new_tokens", g.i64(-1)])  # all false
     emitted0, next0, presence, done = select(g, logits, presence0, not_done, scalar(g, 0), "max_new_tokens",
-                                             temperature, penalty, eos, pad, "uniform")
+                                             temperature, penalty, eos, pad, "uniform", vocab)
     # decode positions continue from the last prompt position
     next_pos = g.op("Add", [g.op("Slice", ["position_ids", g.i64([-1]), g.i64([np.iinfo(np.int64).max]),
                                            g.i64([1])]), g.i64(1)])  # (batch, 1)
@@ -314,7 +319,7 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
     step = body.op("Add", [b_iter, scalar(body, 1)])
     emitted, next_in, presence_out, done_out = select(body, b_logits, b_presence, b_done, step, "max_new_tokens",
-                                                      temperature, penalty, eos, pad, "uniform")
+                                                      temperature, penalty, eos, pad, "uniform", vocab)
     any_active = body.op("Cast", [body.op("ReduceMax", [body.op("Cast", [body.op("Not", [done_out])],
                                                                 to=TensorProto.INT32)], keepdims=0)], to=BOOL)
     body.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))

@@ -30,6 +30,11 @@ public final class QwenTokenizer implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("model folder has no tokenizer.json: " + spec.dir());
         }
+        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
+            // DJL would otherwise look for a CUDA build of its native library on GPU hosts and try
+            // to download it; the tokenizer needs no GPU and the jar ships the CPU build.
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
         try {
             HuggingFaceTokenizer t =
                     HuggingFaceTokenizer.builder()
