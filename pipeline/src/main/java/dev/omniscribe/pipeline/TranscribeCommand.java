@@ -28,6 +28,7 @@ import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -119,7 +120,9 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--decode-parallelism",
-            description = "Parallel ffmpeg decoders (default: the number of CPU cores).")
+            description =
+                    "Parallel ffmpeg decoders (default: the CPU cores embedded, --parallelism on a"
+                            + " cluster).")
     Integer decodeParallelism;
 
     @Option(
@@ -163,7 +166,9 @@ public final class TranscribeCommand implements Callable<Integer> {
     @Option(
             names = "--threads",
             defaultValue = "0",
-            description = "ONNX Runtime threads per engine on CPU (default: cores / parallelism).")
+            description =
+                    "ONNX Runtime threads per engine on CPU (default: cores / parallelism"
+                            + " embedded, ONNX Runtime's choice on a cluster).")
     int threads;
 
     @Option(
@@ -228,8 +233,18 @@ public final class TranscribeCommand implements Callable<Integer> {
         List<OutputFormat> formatList = OutputFormat.parseList(formats);
         OutputLayout layout = new OutputLayout(outputUri, formatList);
         int cores = Runtime.getRuntime().availableProcessors();
-        int decoders = decodeParallelism != null ? decodeParallelism : cores;
-        int engineThreads = threads > 0 ? threads : Math.max(1, cores / Math.max(1, parallelism));
+        int localDecoders = decodeParallelism != null ? decodeParallelism : cores;
+        Configuration conf = flinkConfiguration(Math.max(parallelism, localDecoders));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        // Embedded, this machine's cores are the task managers' cores; on a cluster they are not,
+        // so decoders follow --parallelism and ONNX Runtime picks its threads on each host.
+        boolean embedded = env instanceof LocalStreamEnvironment;
+        int decoders =
+                decodeParallelism != null ? decodeParallelism : embedded ? cores : parallelism;
+        int engineThreads =
+                threads > 0
+                        ? threads
+                        : embedded ? Math.max(1, cores / Math.max(1, parallelism)) : 0;
         EngineSettings engine =
                 new EngineSettings(
                         modelDir,
@@ -266,8 +281,6 @@ public final class TranscribeCommand implements Callable<Integer> {
                         ? ", " + scan.skipped() + " already done (--overwrite redoes them)"
                         : "");
 
-        Configuration conf = flinkConfiguration(Math.max(parallelism, decoders));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         Duration watch = watchSeconds == null ? null : Duration.ofSeconds(watchSeconds);
         if (watch != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             // An unbounded run publishes _failures.jsonl at every checkpoint.
