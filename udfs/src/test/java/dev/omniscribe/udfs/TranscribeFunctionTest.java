@@ -96,4 +96,44 @@ class TranscribeFunctionTest {
                             assertThat(t.model()).isNull();
                         });
     }
+
+    @Test
+    void segmentsTheEngineRefusesBecomeTranscribeFailuresAndTheJobGoesOn() throws Exception {
+        Path wav = AudioFixtures.speechWav(dir.resolve("speech.wav"), 12);
+        List<SegmentRecord> segments = segmentsOf(wav, 10_000);
+        // A prompt longer than the model's context (32768 tokens): the engine refuses each segment.
+        EngineSettings tooLong =
+                new EngineSettings(
+                        TinyModel.dir().toString(),
+                        4,
+                        0,
+                        2,
+                        0,
+                        1.0,
+                        0,
+                        null,
+                        "word ".repeat(40_000),
+                        1,
+                        0);
+
+        List<TranscribedSegment> out;
+        try (var h =
+                new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
+                        new MicroBatchOperator<>(new TranscribeFunction(tooLong), 4, 0))) {
+            h.open();
+            for (SegmentRecord s : segments) {
+                h.processElement(s, 0);
+            }
+            h.endInput();
+            out = h.extractOutputValues();
+        }
+
+        assertThat(out).hasSize(segments.size());
+        for (TranscribedSegment t : out) {
+            assertThat(t.failedStage()).isEqualTo("transcribe");
+            assertThat(t.error()).contains("context");
+            assertThat(t.text()).isEmpty();
+        }
+        assertThat(OrderedMergeFunction.merge(out).failedStage()).isEqualTo("transcribe");
+    }
 }
