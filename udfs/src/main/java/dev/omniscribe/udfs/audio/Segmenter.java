@@ -9,10 +9,10 @@ import java.util.function.Consumer;
  *
  * <p>Audio is buffered until it reaches the target length; the cut then falls in the middle of the
  * quietest stretch of the search window before the target (100 ms windows of 10 ms frames; among
- * windows within 10% of the quietest, the longest run wins, the later one on ties). Cuts fall on 10
- * ms boundaries, so segment times are exact in milliseconds. Segments tile the input: every sample
- * belongs to exactly one segment. Memory is bounded by the target length, whatever the input
- * length.
+ * windows within 10% of the quietest, the longest run wins, the later one on ties; audio that is
+ * evenly loud throughout is cut at the target). Cuts fall on 10 ms boundaries, so segment times are
+ * exact in milliseconds. Segments tile the input: every sample belongs to exactly one segment.
+ * Memory is bounded by the target length, whatever the input length.
  *
  * <p>Not thread-safe; one instance per file.
  */
@@ -165,6 +165,10 @@ public final class Segmenter {
                 }
                 runStart = -1;
             }
+        }
+        // Evenly loud throughout (no pause to find): cut at the target, keeping segments long.
+        if (bestStart == 0 && bestLength == windows) {
+            return (targetSamples / FRAME) * FRAME;
         }
         // The middle of the run's span: its first window's start to its last window's end.
         int spanFrames = bestLength - 1 + WINDOW_FRAMES;

@@ -146,4 +146,64 @@ class AudioDecoderTest {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("no executable ffmpeg");
     }
+
+    @Test
+    void aFourHourStreamDecodesAndSegmentsInBoundedMemory() throws Exception {
+        // ffmpeg writes four hours of WAV into a named pipe; nothing of it is ever on disk.
+        java.nio.file.Path fifo = dir.resolve("four-hours.wav");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Process writer =
+                new ProcessBuilder(
+                                FfmpegBinaries.bundled().ffmpeg().toString(),
+                                "-loglevel",
+                                "error",
+                                "-nostdin",
+                                "-y",
+                                "-f",
+                                "lavfi",
+                                "-i",
+                                "sine=frequency=300:sample_rate=16000:duration=14400",
+                                "-f",
+                                "wav",
+                                fifo.toString())
+                        .redirectErrorStream(true)
+                        .start();
+        long[] samples = {0};
+        int[] segments = {0};
+        long[] largest = {0};
+        Segmenter segmenter =
+                new Segmenter(
+                        new dev.omniscribe.udfs.SegmentationSettings(30_000),
+                        seg -> {
+                            segments[0]++;
+                            samples[0] += seg.pcm().length / 2;
+                            largest[0] = Math.max(largest[0], seg.pcm().length);
+                        });
+        Runtime rt = Runtime.getRuntime();
+        System.gc();
+        long heapBefore = rt.totalMemory() - rt.freeMemory();
+        long heapPeak = 0;
+        try (AudioDecoder.Session s = decoder.open(new Path(fifo.toUri()))) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            long chunks = 0;
+            while ((n = s.pcm().read(buf)) >= 0) {
+                segmenter.accept(buf, 0, n);
+                if (++chunks % 2048 == 0) {
+                    heapPeak = Math.max(heapPeak, rt.totalMemory() - rt.freeMemory());
+                }
+            }
+            s.awaitSuccess();
+        }
+        segmenter.finish();
+        assertThat(writer.waitFor()).isZero();
+
+        assertThat(samples[0]).isEqualTo(4L * 3600 * 16_000);
+        assertThat(segments[0]).isEqualTo(480);
+        assertThat(largest[0]).isLessThanOrEqualTo(30L * 16_000 * 2);
+        // 460 MB of PCM went through; the heap never held more than a few segments of it.
+        System.gc();
+        assertThat(rt.totalMemory() - rt.freeMemory() - heapBefore).isLessThan(64L << 20);
+        assertThat(heapPeak).isLessThan(heapBefore + (256L << 20));
+    }
 }
