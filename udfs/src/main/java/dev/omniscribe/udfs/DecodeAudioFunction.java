@@ -6,6 +6,7 @@ import dev.omniscribe.udfs.audio.FfmpegBinaries;
 import dev.omniscribe.udfs.audio.Segmenter;
 import java.io.IOException;
 import java.io.InputStream;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
  * mid-file failure stay, and the merge drops them.
  *
  * <p>Metrics: {@code filesDecoded}, {@code decodeFailures}, {@code segments}, {@code audioSeconds}.
+ * Accumulator {@value #SEGMENTS_DECODED}: records emitted, failure records included.
  */
 public final class DecodeAudioFunction extends ProcessFunction<AudioFile, SegmentRecord> {
 
@@ -37,11 +39,15 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     private transient Counter decodeFailures;
     private transient Counter segments;
     private transient Counter audioMs;
+    private transient LongCounter emitted;
 
     /**
      * @param segmentation how to cut
      * @param ffmpegDir a folder with a system ffmpeg and ffprobe, or null for the bundled ones
      */
+    /** Accumulator: segment records emitted (failure records included), for job progress. */
+    public static final String SEGMENTS_DECODED = "segmentsDecoded";
+
     public DecodeAudioFunction(SegmentationSettings segmentation, String ffmpegDir) {
         this.segmentation = segmentation;
         this.ffmpegDir = ffmpegDir;
@@ -56,6 +62,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
         segments = metrics.counter("segments");
         audioMs = metrics.counter("audioMilliseconds");
         metrics.gauge("audioSeconds", () -> audioMs.getCount() / 1000.0);
+        emitted = getRuntimeContext().getLongCounter(SEGMENTS_DECODED);
     }
 
     @Override
@@ -115,6 +122,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
                 pending = null;
             }
             out.collect(SegmentRecord.failure(file, index, error));
+            emitted.add(1L);
         }
 
         private void emit(Segmenter.Segment s, boolean last) {
@@ -130,6 +138,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
                             last,
                             null));
             segments.inc();
+            emitted.add(1L);
             audioMs.inc(s.endMs() - s.startMs());
         }
     }

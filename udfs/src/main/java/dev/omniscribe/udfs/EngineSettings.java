@@ -2,6 +2,7 @@ package dev.omniscribe.udfs;
 
 import dev.omniscribe.models.GenerationOptions;
 import java.io.Serializable;
+import java.time.Duration;
 
 /**
  * The engine each task slot loads, and how it generates.
@@ -18,6 +19,9 @@ import java.io.Serializable;
  * @param threads ONNX Runtime intra-op threads per engine on CPU; 0 lets ONNX Runtime choose
  * @param gpus GPUs per machine in the embedded cluster (a slot takes GPU {@code subtask % gpus}); 0
  *     means CPU unless Flink's external resource {@code gpu} assigns one
+ * @param idleTimeoutMs how long the engine stays loaded after its last user (task) closes, in
+ *     milliseconds, so that the next job in the same JVM finds it loaded (see {@link
+ *     SharedEngines}); 0 unloads it at once, negative keeps it while the JVM lives
  */
 public record EngineSettings(
         String modelDir,
@@ -30,7 +34,8 @@ public record EngineSettings(
         String systemPrompt,
         String prompt,
         int threads,
-        int gpus)
+        int gpus,
+        long idleTimeoutMs)
         implements Serializable {
 
     public EngineSettings {
@@ -52,6 +57,39 @@ public record EngineSettings(
         // Validates the generation options with the engine's own messages.
         new GenerationOptions(
                 maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt);
+    }
+
+    /** Settings whose engine is unloaded as soon as its last task closes (idle timeout 0). */
+    public EngineSettings(
+            String modelDir,
+            int batchSize,
+            long batchWaitMs,
+            int maxNewTokens,
+            double temperature,
+            double repetitionPenalty,
+            long seed,
+            String systemPrompt,
+            String prompt,
+            int threads,
+            int gpus) {
+        this(
+                modelDir,
+                batchSize,
+                batchWaitMs,
+                maxNewTokens,
+                temperature,
+                repetitionPenalty,
+                seed,
+                systemPrompt,
+                prompt,
+                threads,
+                gpus,
+                0);
+    }
+
+    /** {@link #idleTimeoutMs()} as a duration (negative: kept while the JVM lives). */
+    public Duration idleTimeout() {
+        return Duration.ofMillis(idleTimeoutMs);
     }
 
     /** The old service's defaults: 8192 new tokens, temperature 0.1, repetition penalty 1.1. */
@@ -88,7 +126,8 @@ public record EngineSettings(
                 systemPrompt,
                 prompt,
                 threads,
-                gpus);
+                gpus,
+                idleTimeoutMs);
     }
 
     public EngineSettings withMaxNewTokens(int n) {
@@ -103,7 +142,8 @@ public record EngineSettings(
                 systemPrompt,
                 prompt,
                 threads,
-                gpus);
+                gpus,
+                idleTimeoutMs);
     }
 
     public EngineSettings withGreedy() {
@@ -118,7 +158,8 @@ public record EngineSettings(
                 systemPrompt,
                 prompt,
                 threads,
-                gpus);
+                gpus,
+                idleTimeoutMs);
     }
 
     public EngineSettings withThreads(int n) {
@@ -133,6 +174,23 @@ public record EngineSettings(
                 systemPrompt,
                 prompt,
                 n,
-                gpus);
+                gpus,
+                idleTimeoutMs);
+    }
+
+    public EngineSettings withIdleTimeoutMs(long ms) {
+        return new EngineSettings(
+                modelDir,
+                batchSize,
+                batchWaitMs,
+                maxNewTokens,
+                temperature,
+                repetitionPenalty,
+                seed,
+                systemPrompt,
+                prompt,
+                threads,
+                gpus,
+                ms);
     }
 }

@@ -3,19 +3,20 @@ package dev.omniscribe.udfs;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
-import dev.omniscribe.models.OnnxSpeechEngine;
 import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.models.Transcription;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.AbstractRichFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.FlinkUserCodeClassLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,16 +24,21 @@ import org.slf4j.LoggerFactory;
  * Transcribes segments with one speech engine per task slot, a micro-batch at a time (run it with
  * {@link MicroBatchOperator}).
  *
- * <p>The engine loads in {@link #open(OpenContext)} and is closed in {@link #close()}. Its device:
- * the first GPU Flink's external resource {@code gpu} assigned to this task manager, if any; else,
- * when {@link EngineSettings#gpus()} is positive (embedded cluster), GPU {@code subtask % gpus};
- * else the CPU.
+ * <p>The engine is leased from the JVM-wide {@link SharedEngines} in {@link #open(OpenContext)}
+ * (loading it if this JVM has none of that model, GPU and thread count) and given back in {@link
+ * #close()}; it stays loaded for {@link EngineSettings#idleTimeoutMs()} after its last task closes.
+ * Task slots of one JVM on the CPU share one engine; each GPU has its own. Its device: the first
+ * GPU Flink's external resource {@code gpu} assigned to this task manager, if any; else, when
+ * {@link EngineSettings#gpus()} is positive (embedded cluster), GPU {@code subtask % gpus}; else
+ * the CPU.
  *
  * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
  * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on.
  *
  * <p>Metrics: {@code segmentsTranscribed}, {@code transcribeFailures}, {@code tokensGenerated},
- * {@code audioSecondsTranscribed}, {@code batches}.
+ * {@code audioSecondsTranscribed}, {@code batches}. Accumulator {@value #SEGMENTS_PROCESSED}:
+ * records handed on (transcribed, failed or passed-through failures), against {@link
+ * DecodeAudioFunction#SEGMENTS_DECODED}, for progress while the job runs.
  */
 public final class TranscribeFunction extends AbstractRichFunction
         implements BatchFunction<SegmentRecord, TranscribedSegment> {
@@ -42,9 +48,14 @@ public final class TranscribeFunction extends AbstractRichFunction
     /** Name of Flink's external resource that assigns GPUs to task managers. */
     public static final String GPU_RESOURCE = "gpu";
 
+    /** Accumulator: segment records this function has handed on. */
+    public static final String SEGMENTS_PROCESSED = "segmentsProcessed";
+
     private final EngineSettings settings;
 
+    private transient EngineLease lease;
     private transient SpeechEngine engine;
+    private transient LongCounter processed;
     private transient GenerationOptions options;
     private transient String modelName;
     private transient Counter segments;
@@ -66,9 +77,18 @@ public final class TranscribeFunction extends AbstractRichFunction
                 ctx.getTaskInfo().getIndexOfThisSubtask(),
                 settings.modelDir(),
                 gpu < 0 ? "CPU" : "GPU " + gpu);
-        engine =
-                OnnxSpeechEngine.load(
-                        new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads()));
+        SharedEngines engines = SharedEngines.jvm();
+        if (SharedEngines.class.getClassLoader() instanceof FlinkUserCodeClassLoader) {
+            // The registry lives in this job's class loader and goes with it: free its engines.
+            ctx.registerUserCodeClassLoaderReleaseHookIfAbsent(
+                    SharedEngines.class.getName(), engines::unloadIdle);
+        }
+        lease =
+                engines.acquire(
+                        new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads()),
+                        settings.idleTimeout());
+        engine = lease.engine();
+        processed = ctx.getLongCounter(SEGMENTS_PROCESSED);
         modelName = engine.modelName();
         options = settings.generationOptions();
         var metrics = ctx.getMetricGroup();
@@ -104,6 +124,7 @@ public final class TranscribeFunction extends AbstractRichFunction
         for (SegmentRecord s : batch) {
             if (s.failed()) {
                 out.collect(TranscribedSegment.decodeFailure(s));
+                processed.add(1L);
             } else {
                 audio.add(s);
             }
@@ -137,6 +158,7 @@ public final class TranscribeFunction extends AbstractRichFunction
                             modelName,
                             t.failed() ? "transcribe" : null,
                             t.failed() ? describe(s, t.error()) : null));
+            processed.add(1L);
         }
     }
 
@@ -180,9 +202,10 @@ public final class TranscribeFunction extends AbstractRichFunction
 
     @Override
     public void close() {
-        if (engine != null) {
-            engine.close();
-            engine = null;
+        engine = null;
+        if (lease != null) {
+            lease.close();
+            lease = null;
         }
     }
 }
