@@ -230,7 +230,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         List<MelFeatures> features = new ArrayList<>();
         List<Prompt> prompts = new ArrayList<>();
 
-        // 1. Per request: checks, log-mel features, prompt.
+        // 1. Per request: checks and prompt; then log-mel features.
         for (int i = 0; i < requests.size(); i++) {
             GenerationRequest r = requests.get(i);
             String problem = check(r);
@@ -249,12 +249,15 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 continue;
             }
             index.add(i);
-            features.add(mel.compute(r.samples())); // (n_mels, frames)
             prompts.add(prompt);
         }
         if (index.isEmpty()) {
             return Arrays.asList(results);
         }
+        // Log-mel features (n_mels, frames) per segment, segments in parallel (one core does ~1400
+        // s of audio per s: 0.7 s for a batch of 32 half-minute segments on one thread).
+        features.addAll(
+                index.parallelStream().map(i -> mel.compute(requests.get(i).samples())).toList());
 
         try {
             // 2. Audio encoder over all chunks of all segments.

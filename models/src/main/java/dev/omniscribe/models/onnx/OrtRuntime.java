@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 public final class OrtRuntime {
 
     private static final Logger LOG = LoggerFactory.getLogger(OrtRuntime.class);
+    private static final String CUDA_OPTIONS = "omniscribe.ort.cuda";
+    private static final String PROFILE = "omniscribe.ort.profile";
 
     private final OrtEnvironment env;
     private final int gpuDeviceId;
@@ -57,15 +59,24 @@ public final class OrtRuntime {
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("model graph missing: " + file);
         }
-        try (OrtSession.SessionOptions options = options(cuda)) {
+        // -Domniscribe.ort.profile=PREFIX: ONNX Runtime's per-node profile, written when the
+        // session closes, to PREFIX_<graph>_<date>.json
+        String prefix = System.getProperty(PROFILE);
+        String name = file.getFileName().toString().replace(".onnx", "");
+        try (OrtSession.SessionOptions options =
+                options(cuda, prefix == null ? null : prefix + "_" + name)) {
             return env.createSession(file.toString(), options);
         }
     }
 
-    private OrtSession.SessionOptions options(boolean withCuda) throws OrtException {
+    private OrtSession.SessionOptions options(boolean withCuda, String profile)
+            throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         try {
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (profile != null) {
+                o.enableProfiling(profile);
+            }
             if (intraOpThreads > 0) {
                 o.setIntraOpNumThreads(intraOpThreads);
             }
@@ -76,6 +87,14 @@ public final class OrtRuntime {
                 try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(gpuDeviceId)) {
                     cuda.add("arena_extend_strategy", "kSameAsRequested");
                     cuda.add("cudnn_conv_algo_search", "HEURISTIC");
+                    // -Domniscribe.ort.cuda=key=value;key=value overrides (ONNX Runtime's CUDA
+                    // provider option names), for tuning on a given card
+                    for (String kv : System.getProperty(CUDA_OPTIONS, "").split(";")) {
+                        int eq = kv.indexOf('=');
+                        if (eq > 0) {
+                            cuda.add(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+                        }
+                    }
                     o.addCUDA(cuda);
                 }
             }
