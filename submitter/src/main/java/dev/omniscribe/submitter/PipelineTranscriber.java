@@ -3,8 +3,6 @@ package dev.omniscribe.submitter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.models.EngineConfig;
-import dev.omniscribe.models.OnnxSpeechEngine;
-import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.pipeline.AudioSources;
 import dev.omniscribe.pipeline.JobSettings;
 import dev.omniscribe.pipeline.TranscribeJob;
@@ -12,8 +10,12 @@ import dev.omniscribe.submitter.jobs.Transcriber;
 import dev.omniscribe.submitter.jobs.Transcript;
 import dev.omniscribe.submitter.jobs.TranscriptReader;
 import dev.omniscribe.submitter.jobs.WorkDir;
+import dev.omniscribe.udfs.DecodeAudioFunction;
+import dev.omniscribe.udfs.EngineLease;
 import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.SegmentationSettings;
+import dev.omniscribe.udfs.SharedEngines;
+import dev.omniscribe.udfs.TranscribeFunction;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.sink.FailureSink;
@@ -23,44 +25,69 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one upload through the pipeline's {@link TranscribeJob} on Flink's embedded mini cluster:
- * {@code inputs/<job>/} in, {@code outputs/<job>/<name>.{txt,srt,vtt,json}} and {@code
- * _failures.jsonl} out.
+ * Runs one upload through the pipeline's {@link TranscribeJob}: {@code inputs/<job>/} in, {@code
+ * outputs/<job>/<name>.{txt,srt,vtt,json}} and {@code _failures.jsonl} out. Jobs run on Flink's
+ * embedded mini cluster, or on a session cluster when {@link ServerConfig#flinkAddress()} is set.
  *
- * <p>The pipeline's {@code TranscribeFunction} loads its engine in {@code open} and closes it in
- * {@code close}, so the model is loaded per job and is in memory exactly while a job runs: that is
- * what {@link #isModelLoaded()} reports. {@link #loadModel()} (for {@code --preload}) loads the
- * model once to prove the folder works, then frees it; {@link #unloadModel()} has nothing to free.
+ * <p>The model: the pipeline's {@code TranscribeFunction} leases its engine from the JVM-wide
+ * {@link SharedEngines} (the one passed here), which keeps it loaded for {@link
+ * ServerConfig#idleTimeout()} after a job ends (zero: for good), so consecutive jobs share one
+ * loaded model. {@link #loadModel()} ({@code --preload}) loads it into the same registry; {@link
+ * #isModelLoaded()} asks the registry. On a session cluster the model lives in the task managers,
+ * out of sight: {@link #isModelLoaded()} is null there.
+ *
+ * <p>Progress: while a job runs, the accumulators {@code segmentsDecoded} (segments cut so far; it
+ * grows until the file is decoded, which runs well ahead of transcription) and {@code
+ * segmentsProcessed} are polled from the job's {@link JobClient} every {@value #POLL_MS} ms.
  */
 final class PipelineTranscriber implements Transcriber {
 
     private static final Logger LOG = LoggerFactory.getLogger(PipelineTranscriber.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** How often a running job's progress is read, in milliseconds. */
+    static final long POLL_MS = 250;
+
     private final ServerConfig config;
     private final WorkDir workDir;
-    private final AtomicBoolean running = new AtomicBoolean();
+    private final SharedEngines engines;
     private volatile String modelName;
 
-    PipelineTranscriber(ServerConfig config, WorkDir workDir) {
+    /**
+     * @param engines the registry the pipeline's functions lease engines from: {@link
+     *     SharedEngines#jvm()} for the embedded cluster
+     */
+    PipelineTranscriber(ServerConfig config, WorkDir workDir, SharedEngines engines) {
         this.config = config;
         this.workDir = workDir;
+        this.engines = engines;
         this.modelName = config.modelDir().getFileName().toString();
-        EngineConfig.cpu(config.modelDir()); // checks the folder now, with an actionable message
+        if (!config.remote()) {
+            // Checks the folder now, with an actionable message (a cluster checks its own).
+            EngineConfig.cpu(config.modelDir());
+        }
     }
 
     @Override
@@ -77,8 +104,7 @@ final class PipelineTranscriber implements Transcriber {
                                 OutputFormat.VTT,
                                 OutputFormat.JSON));
         JobSettings settings = settings(options);
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.createLocalEnvironment(flinkConfiguration());
+        StreamExecutionEnvironment env = environment();
         TranscribeJob.build(
                 env,
                 AudioSources.folder(input.getParent().toUri().toString(), null, null),
@@ -86,15 +112,16 @@ final class PipelineTranscriber implements Transcriber {
                 new FailureSink(layout),
                 null,
                 settings);
-        running.set(true);
         try {
-            env.execute("omniscribe http " + outputDir.getFileName());
+            JobClient job = env.executeAsync("omniscribe http " + outputDir.getFileName());
+            awaitReporting(job, progress);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TranscriptionFailedException("the service is stopping", false, e);
         } catch (Exception e) {
             LOG.error("pipeline job for {} failed", outputDir.getFileName(), e);
             throw new TranscriptionFailedException(
                     "the transcription pipeline failed: " + clean(rootMessage(e)), false, e);
-        } finally {
-            running.set(false);
         }
         failure(outputDir, fileName);
         Transcript t = readTranscript(outputDir, fileName);
@@ -103,6 +130,46 @@ final class PipelineTranscriber implements Transcriber {
         }
         progress.onProgress(t.segments().size(), t.segments().size());
         return t;
+    }
+
+    /** Waits for the job's end, telling {@code progress} the segment counts meanwhile. */
+    private static void awaitReporting(JobClient job, ProgressListener progress) throws Exception {
+        CompletableFuture<JobExecutionResult> result = job.getJobExecutionResult();
+        while (true) {
+            try {
+                result.get(POLL_MS, TimeUnit.MILLISECONDS);
+                return;
+            } catch (TimeoutException e) {
+                report(job, progress);
+            } catch (InterruptedException e) {
+                job.cancel();
+                throw e;
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception c ? c : e;
+            }
+        }
+    }
+
+    private static void report(JobClient job, ProgressListener progress) {
+        Map<String, Object> acc;
+        try {
+            acc = job.getAccumulators().get(POLL_MS * 4, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (ExecutionException | TimeoutException e) {
+            return; // the job is starting or ending; the next poll tries again
+        }
+        long total = count(acc.get(DecodeAudioFunction.SEGMENTS_DECODED));
+        long done = count(acc.get(TranscribeFunction.SEGMENTS_PROCESSED));
+        if (total > 0) {
+            // Counts of different tasks are read at slightly different moments.
+            progress.onProgress((int) Math.min(done, total), (int) Math.max(total, done));
+        }
+    }
+
+    private static long count(Object accumulator) {
+        return accumulator instanceof Number n ? n.longValue() : 0;
     }
 
     /** Throws when {@code _failures.jsonl} lists the file. */
@@ -155,7 +222,8 @@ final class PipelineTranscriber implements Transcriber {
                         null,
                         o.prompt(),
                         0,
-                        config.gpus());
+                        config.gpus(),
+                        engineIdleTimeoutMs());
         return new JobSettings(
                 SegmentationSettings.ofSeconds(o.segmentDurationS()),
                 engine,
@@ -179,13 +247,42 @@ final class PipelineTranscriber implements Transcriber {
         return m;
     }
 
-    private Configuration flinkConfiguration() {
+    /** The registry's idle timeout: the service's, where zero means "never unload". */
+    private long engineIdleTimeoutMs() {
+        return config.idleTimeout().isZero() ? -1 : config.idleTimeout().toMillis();
+    }
+
+    /** One engine per GPU (slot {@code i} uses GPU {@code i}), or one on the CPU. */
+    private List<EngineConfig> engineConfigs() {
+        Path dir = config.modelDir().toAbsolutePath().normalize();
+        List<EngineConfig> configs = new ArrayList<>();
+        if (config.gpus() == 0) {
+            configs.add(new EngineConfig(dir, -1, 0));
+        }
+        for (int gpu = 0; gpu < config.gpus(); gpu++) {
+            configs.add(new EngineConfig(dir, gpu, 0));
+        }
+        return configs;
+    }
+
+    private StreamExecutionEnvironment environment() {
         Configuration conf = new Configuration();
         // Every record type is a POJO; a silent fall-back to Kryo is a bug.
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+        if (config.remote()) {
+            FlinkAddress address = FlinkAddress.parse(config.flinkAddress());
+            String[] jars =
+                    config.jobJar() == null
+                            ? new String[0]
+                            : new String[] {config.jobJar().toAbsolutePath().toString()};
+            return StreamExecutionEnvironment.createRemoteEnvironment(
+                    address.host(), address.port(), conf, jars);
+        }
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(1, config.gpus()));
-        return conf;
+        // Accumulators (job progress) travel with the task managers' heartbeats.
+        conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofMillis(500));
+        return StreamExecutionEnvironment.createLocalEnvironment(conf);
     }
 
     /** Server paths never reach a client: the work folder is cut from messages. */
@@ -206,21 +303,29 @@ final class PipelineTranscriber implements Transcriber {
     }
 
     @Override
-    public boolean isModelLoaded() {
-        return running.get();
+    public Boolean isModelLoaded() {
+        return config.remote() ? null : engines.isLoaded(config.modelDir());
     }
 
     @Override
     public void loadModel() {
-        try (SpeechEngine engine = OnnxSpeechEngine.load(EngineConfig.cpu(config.modelDir()))) {
-            modelName = engine.modelName();
-            LOG.info("model {} loads fine from {}", modelName, config.modelDir());
+        if (config.remote()) {
+            throw new IllegalStateException("the model of a session cluster loads there");
         }
+        Duration idle = Duration.ofMillis(engineIdleTimeoutMs());
+        for (EngineConfig c : engineConfigs()) {
+            try (EngineLease lease = engines.acquire(c, idle)) {
+                modelName = lease.engine().modelName();
+            }
+        }
+        LOG.info("model {} loaded from {}", modelName, config.modelDir());
     }
 
     @Override
     public void unloadModel() {
-        // nothing resident: each job's engine is freed when the job ends
+        if (!config.remote()) {
+            engines.unloadIdle();
+        }
     }
 
     @Override
@@ -228,6 +333,9 @@ final class PipelineTranscriber implements Transcriber {
         return modelName;
     }
 
+    /** Frees the model (jobs have ended: the service waits for them before closing this). */
     @Override
-    public void close() {}
+    public void close() {
+        unloadModel();
+    }
 }

@@ -112,6 +112,21 @@ public final class ServeCommand implements Callable<Integer> {
                             + " ${DEFAULT-VALUE}).")
     int gpus = 0;
 
+    @Option(
+            names = "--flink-address",
+            description =
+                    "host:port of a running Flink session cluster's REST endpoint; jobs go there"
+                            + " instead of the embedded mini cluster. Its task managers need the"
+                            + " model folder and the work folder at the same paths.")
+    String flinkAddress;
+
+    @Option(
+            names = "--job-jar",
+            description =
+                    "The pipeline's job jar to ship with each job to --flink-address (leave it out"
+                            + " when the cluster has it in its lib/ folder).")
+    Path jobJar;
+
     @Override
     public Integer call() throws Exception {
         String key = apiKey != null ? apiKey : System.getenv("OMNISCRIBE_API_KEY");
@@ -135,7 +150,9 @@ public final class ServeCommand implements Callable<Integer> {
                         rateLimit,
                         queueSize,
                         Duration.ofMinutes(Math.round(retentionHours * 60)),
-                        gpus);
+                        gpus,
+                        flinkAddress,
+                        jobJar);
         Submitter submitter = Submitter.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -148,11 +165,12 @@ public final class ServeCommand implements Callable<Integer> {
                                 "serve-shutdown"));
         System.out.printf(
                 Locale.ROOT,
-                "omniscribe HTTP service on http://%s:%d (model %s, work folder %s)%n",
+                "omniscribe HTTP service on http://%s:%d (model %s, work folder %s, %s)%n",
                 host,
                 submitter.port(),
                 model,
-                workDir.toAbsolutePath());
+                workDir.toAbsolutePath(),
+                flinkAddress == null ? "embedded Flink" : "Flink session cluster " + flinkAddress);
         stopped.await();
         return 0;
     }

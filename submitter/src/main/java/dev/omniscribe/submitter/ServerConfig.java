@@ -1,5 +1,6 @@
 package dev.omniscribe.submitter;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -20,6 +21,11 @@ import java.util.Objects;
  * @param queueCapacity jobs that may wait behind the running one before new ones get 503
  * @param retention how long inputs, outputs and job records are kept
  * @param gpus GPUs the embedded cluster uses (one transcription slot each); 0 for the CPU
+ * @param flinkAddress {@code host:port} of a running Flink session cluster's REST endpoint to
+ *     submit jobs to, or null for the embedded mini cluster
+ * @param jobJar the pipeline's job jar shipped with each job to the session cluster, or null when
+ *     the cluster already has the job's classes (in its {@code lib/} folder); only with {@code
+ *     flinkAddress}
  */
 public record ServerConfig(
         String host,
@@ -34,7 +40,9 @@ public record ServerConfig(
         int rateLimitPerMinute,
         int queueCapacity,
         Duration retention,
-        int gpus) {
+        int gpus,
+        String flinkAddress,
+        Path jobJar) {
 
     /** The old service's upload limit: 4 GiB. */
     public static final long DEFAULT_MAX_UPLOAD_BYTES = 4L * 1024 * 1024 * 1024;
@@ -75,6 +83,27 @@ public record ServerConfig(
         if (gpus < 0) {
             throw new IllegalArgumentException("GPUs must be 0 (CPU) or more, got " + gpus);
         }
+        if (flinkAddress != null) {
+            FlinkAddress.parse(flinkAddress);
+            if (preload) {
+                throw new IllegalArgumentException(
+                        "--preload needs the embedded cluster: with --flink-address the model"
+                                + " loads on the cluster's task managers");
+            }
+        }
+        if (jobJar != null) {
+            if (flinkAddress == null) {
+                throw new IllegalArgumentException("a job jar is only used with --flink-address");
+            }
+            if (!Files.isRegularFile(jobJar)) {
+                throw new IllegalArgumentException("no job jar at " + jobJar);
+            }
+        }
+    }
+
+    /** Whether jobs go to a Flink session cluster instead of the embedded mini cluster. */
+    public boolean remote() {
+        return flinkAddress != null;
     }
 
     /** The defaults of {@code bin/serve} for a model and a work folder. */
@@ -92,7 +121,9 @@ public record ServerConfig(
                 60,
                 16,
                 Duration.ofHours(24),
-                0);
+                0,
+                null,
+                null);
     }
 
     public ServerConfig withHostPort(String h, int p) {
@@ -109,7 +140,9 @@ public record ServerConfig(
                 rateLimitPerMinute,
                 queueCapacity,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
     }
 
     public ServerConfig withMaxUploadBytes(long n) {
@@ -126,7 +159,9 @@ public record ServerConfig(
                 rateLimitPerMinute,
                 queueCapacity,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
     }
 
     public ServerConfig withApiKey(String key) {
@@ -143,7 +178,9 @@ public record ServerConfig(
                 rateLimitPerMinute,
                 queueCapacity,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
     }
 
     public ServerConfig withRateLimitPerMinute(int n) {
@@ -160,7 +197,9 @@ public record ServerConfig(
                 n,
                 queueCapacity,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
     }
 
     public ServerConfig withQueueCapacity(int n) {
@@ -177,7 +216,9 @@ public record ServerConfig(
                 rateLimitPerMinute,
                 n,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
     }
 
     public ServerConfig withIdleTimeout(Duration d, boolean preloadModel) {
@@ -194,7 +235,9 @@ public record ServerConfig(
                 rateLimitPerMinute,
                 queueCapacity,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
     }
 
     public ServerConfig withDefaults(TranscribeOptions d) {
@@ -211,6 +254,27 @@ public record ServerConfig(
                 rateLimitPerMinute,
                 queueCapacity,
                 retention,
-                gpus);
+                gpus,
+                flinkAddress,
+                jobJar);
+    }
+
+    public ServerConfig withFlinkAddress(String address, Path jar) {
+        return new ServerConfig(
+                host,
+                port,
+                modelDir,
+                workDir,
+                defaults,
+                maxUploadBytes,
+                idleTimeout,
+                preload,
+                apiKey,
+                rateLimitPerMinute,
+                queueCapacity,
+                retention,
+                gpus,
+                address,
+                jar);
     }
 }

@@ -6,6 +6,7 @@ import dev.omniscribe.submitter.jobs.Transcriber;
 import dev.omniscribe.submitter.jobs.TranscriptionService;
 import dev.omniscribe.submitter.jobs.WorkDir;
 import dev.omniscribe.submitter.upload.MediaProbe;
+import dev.omniscribe.udfs.SharedEngines;
 import dev.omniscribe.udfs.audio.FfmpegBinaries;
 import io.javalin.Javalin;
 import java.time.Clock;
@@ -31,14 +32,15 @@ public final class Submitter implements AutoCloseable {
         WorkDir workDir = new WorkDir(config.workDir());
         FfmpegBinaries ffmpeg = FfmpegBinaries.resolve(null);
         MediaProbe probe = new MediaProbe(ffmpeg.ffprobe());
-        Transcriber transcriber = new PipelineTranscriber(config, workDir);
+        // The pipeline's functions lease engines from the JVM-wide registry (Flink instantiates
+        // them); the service reads and preloads the same one.
+        Transcriber transcriber = new PipelineTranscriber(config, workDir, SharedEngines.jvm());
         TranscriptionService service =
                 new TranscriptionService(
                         workDir,
                         transcriber,
                         config.queueCapacity(),
                         config.retention(),
-                        config.idleTimeout(),
                         Clock.systemUTC());
         GpuMemory gpu = new GpuMemory(config.gpus() > 0 ? 0 : -1);
         try {

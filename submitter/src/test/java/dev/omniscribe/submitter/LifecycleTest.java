@@ -5,17 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.omniscribe.udfs.SharedEngines;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The model's life (the pipeline loads it per job: in memory exactly while a job runs), start-up
- * checks, and jobs surviving a restart.
+ * The model's life (resident between jobs, unloaded after the idle timeout, reloaded by the next
+ * job, preloaded at start), progress while a job runs, start-up checks, and jobs surviving a
+ * restart.
  */
 class LifecycleTest {
 
@@ -24,26 +29,112 @@ class LifecycleTest {
     @TempDir Path work;
     @TempDir Path audioDir;
 
-    @Test
-    void theModelIsInMemoryWhileAJobRunsAndFreedAfter() throws Exception {
-        byte[] longWav = TestAudio.bytes(TestAudio.tone(audioDir, "long.wav", 40));
-        try (TestServer server =
-                TestServer.start(work, c -> c.withIdleTimeout(Duration.ofSeconds(2), true))) {
-            Http http = server.http;
-            assertThat(modelLoaded(http)).as("idle").isFalse();
+    @AfterEach
+    void nothingStaysLoaded() {
+        assertThat(SharedEngines.jvm().isLoaded(TestServer.TINY_MODEL))
+                .as("closing the service frees the model")
+                .isFalse();
+    }
 
-            HttpResponse<String> r = http.postFile("/transcribe/async", "long.wav", longWav);
+    @Test
+    void theModelStaysLoadedBetweenJobs() throws Exception {
+        byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 3));
+        try (TestServer server =
+                TestServer.start(work, c -> c.withIdleTimeout(Duration.ofMinutes(10), false))) {
+            Http http = server.http;
+            assertThat(modelLoaded(http)).as("not loaded before the first job").isFalse();
+            long loads = SharedEngines.jvm().loads();
+
+            transcribe(http, wav, "segment_duration=3");
+            assertThat(modelLoaded(http)).as("resident after the job").isTrue();
+            transcribe(http, wav, "segment_duration=2&no_cache=true");
+            assertThat(modelLoaded(http)).isTrue();
+
+            assertThat(SharedEngines.jvm().loads() - loads).as("two jobs, one load").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theModelIsUnloadedAfterTheIdleTimeoutAndReloadedByTheNextJob() throws Exception {
+        byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 3));
+        try (TestServer server =
+                TestServer.start(work, c -> c.withIdleTimeout(Duration.ofSeconds(1), false))) {
+            Http http = server.http;
+            long loads = SharedEngines.jvm().loads();
+
+            transcribe(http, wav, "segment_duration=3");
+            awaitModelLoaded(http, false, Duration.ofSeconds(30));
+            assertThat(SharedEngines.jvm().loads() - loads).isEqualTo(1);
+
+            transcribe(http, wav, "segment_duration=2&no_cache=true");
+            assertThat(SharedEngines.jvm().loads() - loads).as("reloaded").isEqualTo(2);
+            awaitModelLoaded(http, false, Duration.ofSeconds(30));
+        }
+    }
+
+    @Test
+    void preloadLoadsTheModelAtStartAndTheFirstJobUsesIt() throws Exception {
+        byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 3));
+        long loads = SharedEngines.jvm().loads();
+        try (TestServer server =
+                TestServer.start(work, c -> c.withIdleTimeout(Duration.ZERO, true))) {
+            Http http = server.http;
+            assertThat(modelLoaded(http)).as("preloaded").isTrue();
+            assertThat(SharedEngines.jvm().loads() - loads).isEqualTo(1);
+
+            transcribe(http, wav, "segment_duration=3");
+
+            assertThat(modelLoaded(http)).as("idle timeout 0 never unloads").isTrue();
+            assertThat(SharedEngines.jvm().loads() - loads).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void statusReportsSegmentProgressWhileTheJobRuns() throws Exception {
+        // 90 one-second segments in batches of 4: many progress polls before the end.
+        byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "long.wav", 90));
+        try (TestServer server = TestServer.start(work)) {
+            Http http = server.http;
+            HttpResponse<String> r =
+                    http.postFile("/transcribe/async?segment_duration=1", "long.wav", wav);
             assertThat(r.statusCode()).isEqualTo(202);
             String id = JSON.readTree(r.body()).path("job_id").asText();
-            awaitModelLoaded(http, true, Duration.ofSeconds(60));
-            while (JSON.readTree(http.get("/status/" + id).body())
-                    .path("status")
-                    .asText()
-                    .equals("processing")) {
-                Thread.sleep(200);
-            }
 
-            assertThat(modelLoaded(http)).as("freed with the job").isFalse();
+            List<int[]> seen = new ArrayList<>();
+            JsonNode status;
+            Instant deadline = Instant.now().plus(Duration.ofMinutes(5));
+            do {
+                assertThat(Instant.now()).as("finished within 5 minutes").isBefore(deadline);
+                Thread.sleep(50);
+                status = JSON.readTree(http.get("/status/" + id).body());
+                JsonNode p = status.path("progress");
+                if (!p.path("segments_total").isNull()) {
+                    seen.add(
+                            new int[] {
+                                p.path("segments_done").asInt(), p.path("segments_total").asInt()
+                            });
+                }
+            } while (status.path("status").asText().equals("processing"));
+
+            assertThat(status.path("status").asText()).isEqualTo("completed");
+            int[] last = seen.get(seen.size() - 1);
+            assertThat(last[0]).as("all done at the end").isEqualTo(last[1]);
+            assertThat(last[1]).as("about one segment a second").isGreaterThanOrEqualTo(45);
+            for (int i = 1; i < seen.size(); i++) {
+                assertThat(seen.get(i)[0])
+                        .as("done never goes back")
+                        .isGreaterThanOrEqualTo(seen.get(i - 1)[0]);
+                assertThat(seen.get(i)[1])
+                        .as("total never goes back")
+                        .isGreaterThanOrEqualTo(seen.get(i - 1)[1]);
+            }
+            assertThat(seen)
+                    .as("some poll saw the job part done")
+                    .anySatisfy(
+                            p -> {
+                                assertThat(p[0]).isPositive();
+                                assertThat(p[0]).isLessThan(p[1]);
+                            });
         }
     }
 
@@ -78,6 +169,12 @@ class LifecycleTest {
                     JSON.readTree(second.http.postFile("/transcribe/json", "t.wav", wav).body());
             assertThat(again.path("cached").asBoolean()).as("cache rebuilt from disk").isTrue();
         }
+    }
+
+    private static void transcribe(Http http, byte[] wav, String query) throws IOException {
+        HttpResponse<String> r = http.postFile("/transcribe/json?" + query, "tone.wav", wav);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(JSON.readTree(r.body()).path("cached").asBoolean()).isFalse();
     }
 
     private static boolean modelLoaded(Http http) throws IOException {

@@ -5,8 +5,8 @@ import java.nio.file.Path;
 
 /**
  * Runs one uploaded file through the transcription pipeline. Implementations own the model's life:
- * {@link #loadModel()} and {@link #unloadModel()} are how the service preloads it and frees it
- * after idling.
+ * {@link #loadModel()} preloads it, {@link #unloadModel()} frees it now, and the implementation
+ * frees it by itself after its idle timeout.
  */
 public interface Transcriber extends AutoCloseable {
 
@@ -21,8 +21,8 @@ public interface Transcriber extends AutoCloseable {
             Path input, TranscribeOptions options, Path outputDir, ProgressListener progress)
             throws TranscriptionFailedException;
 
-    /** Whether the model is in memory now. */
-    boolean isModelLoaded();
+    /** Whether the model is in memory now; null when it cannot be known (a remote cluster's). */
+    Boolean isModelLoaded();
 
     /** Loads the model if it is not loaded. */
     void loadModel();

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  *       files) unless the request says {@code no_cache}.
  *   <li>A finished job's record is written to {@code outputs/<id>/job.json} after its outputs, so a
  *       restart answers for every job it reported finished. Jobs cut off by a crash are deleted.
- *   <li>The model is unloaded after {@code idleTimeout} without work and loaded again by the next
- *       job.
+ *   <li>The model's life (loaded on first use or by {@link #preload()}, unloaded after an idle
+ *       timeout, loaded again by the next job) belongs to the {@link Transcriber}.
  * </ul>
  */
 public final class TranscriptionService implements AutoCloseable {
@@ -54,7 +54,6 @@ public final class TranscriptionService implements AutoCloseable {
     private final TranscriptReader reader;
     private final Clock clock;
     private final Duration retention;
-    private final Duration idleTimeout;
     private final int queueCapacity;
     private final JobId ids = new JobId();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -64,27 +63,23 @@ public final class TranscriptionService implements AutoCloseable {
     private final AtomicInteger unfinished = new AtomicInteger();
     private final ThreadPoolExecutor worker;
     private final ScheduledExecutorService housekeeping;
-    private volatile Instant lastActivity;
 
     /**
      * Restores finished jobs from {@code workDir} and starts the worker and the housekeeping thread
-     * (idle unload every second, retention sweep every minute).
+     * (retention sweep every minute).
      */
     public TranscriptionService(
             WorkDir workDir,
             Transcriber transcriber,
             int queueCapacity,
             Duration retention,
-            Duration idleTimeout,
             Clock clock) {
         this.workDir = workDir;
         this.transcriber = transcriber;
         this.reader = new TranscriptReader();
         this.clock = clock;
         this.retention = retention;
-        this.idleTimeout = idleTimeout;
         this.queueCapacity = queueCapacity;
-        this.lastActivity = clock.instant();
         BlockingQueue<Runnable> queue =
                 queueCapacity == 0
                         ? new SynchronousQueue<>()
@@ -95,7 +90,6 @@ public final class TranscriptionService implements AutoCloseable {
         this.housekeeping =
                 Executors.newSingleThreadScheduledExecutor(daemon("transcribe-housekeeping"));
         restore();
-        housekeeping.scheduleWithFixedDelay(this::unloadIfIdle, 1, 1, TimeUnit.SECONDS);
         housekeeping.scheduleWithFixedDelay(this::sweepSafely, 1, 60, TimeUnit.SECONDS);
     }
 
@@ -113,7 +107,6 @@ public final class TranscriptionService implements AutoCloseable {
     public Job submit(String jobId, Upload upload, TranscribeOptions options, boolean noCache)
             throws QueueFullException {
         Instant now = clock.instant();
-        lastActivity = now;
         Job job =
                 new Job(
                         jobId,
@@ -152,7 +145,8 @@ public final class TranscriptionService implements AutoCloseable {
         return unfinished.get();
     }
 
-    public boolean isModelLoaded() {
+    /** Whether the model is in memory now; null when unknown (a remote cluster's). */
+    public Boolean isModelLoaded() {
         return transcriber.isModelLoaded();
     }
 
@@ -162,7 +156,6 @@ public final class TranscriptionService implements AutoCloseable {
 
     /** Loads the model now (for {@code --preload}). */
     public void preload() {
-        lastActivity = clock.instant();
         transcriber.loadModel();
     }
 
@@ -222,7 +215,6 @@ public final class TranscriptionService implements AutoCloseable {
             persistQuietly(job);
         } finally {
             unfinished.decrementAndGet();
-            lastActivity = clock.instant();
         }
     }
 
@@ -285,21 +277,6 @@ public final class TranscriptionService implements AutoCloseable {
             throw new UncheckedIOException("cannot read " + workDir.inputs(), e);
         }
         LOG.info("restored {} finished jobs from {}", jobs.size(), workDir.root());
-    }
-
-    private void unloadIfIdle() {
-        try {
-            if (idleTimeout.isZero() || unfinished.get() > 0 || !transcriber.isModelLoaded()) {
-                return;
-            }
-            Duration idle = Duration.between(lastActivity, clock.instant());
-            if (idle.compareTo(idleTimeout) >= 0) {
-                LOG.info("model idle for {} s; unloading it", idle.toSeconds());
-                transcriber.unloadModel();
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("idle unload failed", e);
-        }
     }
 
     /** Deletes inputs, outputs and records of jobs finished longer ago than the retention. */
