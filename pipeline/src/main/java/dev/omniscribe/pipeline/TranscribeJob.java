@@ -50,6 +50,25 @@ public final class TranscribeJob {
             Sink<FileTranscript> failures,
             Sink<FileOutcome> progress,
             JobSettings settings) {
+        return build(
+                env,
+                source,
+                transcripts,
+                failures,
+                progress,
+                settings,
+                new TranscribeFunction(settings.engine()));
+    }
+
+    /** Like {@link #build} with the given transcribe function (tests inject engine faults). */
+    static DataStream<FileTranscript> build(
+            StreamExecutionEnvironment env,
+            Source<AudioFile, ?, ?> source,
+            Sink<FileTranscript> transcripts,
+            Sink<FileTranscript> failures,
+            Sink<FileOutcome> progress,
+            JobSettings settings,
+            TranscribeFunction transcribe) {
         DataStream<AudioFile> files =
                 env.fromSource(source, WatermarkStrategy.noWatermarks(), "audio-files")
                         .uid("audio-files")
@@ -77,7 +96,7 @@ public final class TranscribeJob {
                                 "transcribe",
                                 TypeInformation.of(TranscribedSegment.class),
                                 new MicroBatchOperator<>(
-                                        new TranscribeFunction(settings.engine()),
+                                        transcribe,
                                         settings.engine().batchSize(),
                                         settings.engine().batchWaitMs()))
                         .uid("transcribe")

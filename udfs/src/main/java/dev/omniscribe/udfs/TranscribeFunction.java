@@ -33,14 +33,16 @@ import org.slf4j.LoggerFactory;
  * the CPU.
  *
  * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
- * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on.
+ * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on. When a
+ * batch throws, its segments run again one by one, so that only the segments that fail alone (and
+ * so only their files) are reported failed.
  *
  * <p>Metrics: {@code segmentsTranscribed}, {@code transcribeFailures}, {@code tokensGenerated},
  * {@code audioSecondsTranscribed}, {@code batches}. Accumulator {@value #SEGMENTS_PROCESSED}:
  * records handed on (transcribed, failed or passed-through failures), against {@link
  * DecodeAudioFunction#SEGMENTS_DECODED}, for progress while the job runs.
  */
-public final class TranscribeFunction extends AbstractRichFunction
+public class TranscribeFunction extends AbstractRichFunction
         implements BatchFunction<SegmentRecord, TranscribedSegment> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TranscribeFunction.class);
@@ -87,7 +89,7 @@ public final class TranscribeFunction extends AbstractRichFunction
                 engines.acquire(
                         new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads()),
                         settings.idleTimeout());
-        engine = lease.engine();
+        engine = engineFor(lease.engine());
         processed = ctx.getLongCounter(SEGMENTS_PROCESSED);
         modelName = engine.modelName();
         options = settings.generationOptions();
@@ -98,6 +100,15 @@ public final class TranscribeFunction extends AbstractRichFunction
         audioMs = metrics.counter("audioMillisecondsTranscribed");
         batches = metrics.counter("batches");
         metrics.gauge("audioSecondsTranscribed", () -> audioMs.getCount() / 1000.0);
+    }
+
+    /**
+     * The engine this function calls, given the shared one it leased in {@link #open(OpenContext)}:
+     * the leased one itself. Test builds wrap it to inject engine faults; the lease, not the
+     * returned engine, is released in {@link #close()}.
+     */
+    protected SpeechEngine engineFor(SpeechEngine leased) {
+        return leased;
     }
 
     /**
@@ -180,13 +191,26 @@ public final class TranscribeFunction extends AbstractRichFunction
             return results;
         } catch (RuntimeException e) {
             LOG.warn("batch of {} segments failed", requests.size(), e);
-            String error = e.getClass().getSimpleName() + ": " + e.getMessage();
-            List<Transcription> failed = new ArrayList<>(requests.size());
-            for (int i = 0; i < requests.size(); i++) {
-                failed.add(Transcription.failed(error));
+            if (requests.size() == 1) {
+                return List.of(Transcription.failed(describe(e)));
             }
-            return failed;
+            // The batch mixes files: one bad segment must not fail the others, so each segment
+            // runs again alone and only those that fail alone are reported.
+            List<Transcription> results = new ArrayList<>(requests.size());
+            for (GenerationRequest request : requests) {
+                try {
+                    results.add(engine.transcribe(request));
+                } catch (RuntimeException alone) {
+                    LOG.warn("segment failed alone", alone);
+                    results.add(Transcription.failed(describe(alone)));
+                }
+            }
+            return results;
         }
+    }
+
+    private static String describe(RuntimeException e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     private static String describe(SegmentRecord s, String error) {

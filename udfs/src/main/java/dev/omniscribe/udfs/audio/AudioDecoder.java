@@ -173,6 +173,10 @@ public final class AudioDecoder {
                                                                 "Error opening input file"))
                                 .distinct()
                                 .collect(Collectors.joining("; "));
+                if (lines.contains("matches no streams")) {
+                    // ffmpeg's own words name the -map option and a temporary pipe.
+                    return prefix + "the file has no audio stream (ffmpeg: matches no streams)";
+                }
                 if (!lines.isEmpty()) {
                     return prefix + lines;
                 }
