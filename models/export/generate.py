@@ -36,6 +36,7 @@ from graphs import MS_DOMAIN, Graph
 
 F32, I64, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 TOP_K = 50  # sampling considers the 50 most likely ids, as transformers' default generation config
+BLOCK = 8  # decode steps per inner Loop (the outer Loop checks for stopped rows between blocks)
 
 
 class Body(Graph):
@@ -301,28 +302,45 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     # decode attention bias (batch, 1, 1, seq) in F; the loop appends a visible column per step
     bias0 = g.to_f(g.op("Where", [g.op("Unsqueeze", [real, g.i64([1, 2])]), g.f32(0.0), g.f32(big_negative)]))
 
-    # 2. the loop: step t >= 1 feeds the previous token, then chooses token t
+    # 2. the loops. Steps t >= 1 feed the previous token, then choose token t. ORT reads a Loop's condition on the
+    # host after every iteration, which waits for the GPU and stops the host from queueing the next step's kernels
+    # while the GPU runs this one. So the steps run in blocks: an inner Loop of up to BLOCK steps whose condition
+    # is a constant passed through (no wait), inside an outer Loop that checks after each block whether any row is
+    # still running. At most BLOCK - 1 steps are wasted after the last row stops; none at a budget.
+    trips = g.op("Sub", [steps, scalar(g, 1)])  # scalar, >= 0
+    outer = Body("generate_block", g)
+    o_iter = outer.input(g.fresh("block"), I64, [])
+    outer.input(g.fresh("block_cond"), BOOL, [])
+    o_state = [outer.input(g.fresh("block_tok"), I64, ["batch", 1]),
+               outer.input(g.fresh("block_pos"), I64, ["batch", 1]),
+               outer.input(g.fresh("block_bias"), g.onnx_dtype, ["batch", 1, 1, "total"]),
+               outer.input(g.fresh("block_presence"), BOOL, ["batch", vocab]),
+               outer.input(g.fresh("block_done"), BOOL, ["batch"])]
+    o_past = [outer.input(g.fresh(f"block_past.{i}.{kv}"), g.onnx_dtype, ["batch", nkv, "past", hd])
+              for i in range(cfg.num_layers) for kv in ("key", "value")]
+    o_tokens = outer.input(g.fresh("block_tokens"), I64, ["batch", "emitted"])
+    first_step = outer.op("Mul", [o_iter, scalar(g, BLOCK)])  # steps before this block
+    block_steps = outer.op("Min", [scalar(g, BLOCK), outer.op("Sub", [trips, first_step])])
+
     body = Body("generate_step", g)
-    b_iter = body.input("iter", I64, [])
-    b_cond = body.input("cond", BOOL, [])
-    b_tok = body.input("tok", I64, ["batch", 1])
-    b_pos = body.input("pos", I64, ["batch", 1])
-    b_bias = body.input("bias", g.onnx_dtype, ["batch", 1, 1, "total"])
-    b_presence = body.input("presence", BOOL, ["batch", vocab])
-    b_done = body.input("done", BOOL, ["batch"])
-    b_past = [(body.input(f"past.{i}.key", g.onnx_dtype, ["batch", nkv, "past", hd]),
-               body.input(f"past.{i}.value", g.onnx_dtype, ["batch", nkv, "past", hd]))
+    b_iter = body.input(g.fresh("iter"), I64, [])
+    b_cond = body.input(g.fresh("cond"), BOOL, [])
+    b_tok = body.input(g.fresh("tok"), I64, ["batch", 1])
+    b_pos = body.input(g.fresh("pos"), I64, ["batch", 1])
+    b_bias = body.input(g.fresh("bias"), g.onnx_dtype, ["batch", 1, 1, "total"])
+    b_presence = body.input(g.fresh("presence"), BOOL, ["batch", vocab])
+    b_done = body.input(g.fresh("done"), BOOL, ["batch"])
+    b_past = [(body.input(g.fresh(f"past.{i}.key"), g.onnx_dtype, ["batch", nkv, "past", hd]),
+               body.input(g.fresh(f"past.{i}.value"), g.onnx_dtype, ["batch", nkv, "past", hd]))
               for i in range(cfg.num_layers)]
     bias = body.op("Concat", [b_bias, body.op("Slice", [b_bias, body.i64([-1]), body.i64([np.iinfo(np.int64).max]),
                                                          body.i64([3])])], axis=3)  # last column is visible
     x = body.op("Gather", [fw.embed, b_tok], axis=0)  # (batch, 1, hidden)
     b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
-    step = body.op("Add", [b_iter, scalar(body, 1)])
+    step = body.op("Add", [body.op("Add", [b_iter, first_step]), scalar(g, 1)])
     emitted, next_in, presence_out, done_out = select(body, b_logits, b_presence, b_done, step, "max_new_tokens",
                                                       temperature, penalty, eos, pad, "uniform", vocab)
-    any_active = body.op("Cast", [body.op("ReduceMax", [body.op("Cast", [body.op("Not", [done_out])],
-                                                                to=TensorProto.INT32)], keepdims=0)], to=BOOL)
-    body.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))
+    body.outputs.append(helper.make_tensor_value_info(b_cond, BOOL, []))  # passed through: no wait on the GPU
     for name, t, shape in ((next_in, I64, ["batch", 1]), (body.op("Add", [b_pos, body.i64(1)]), I64, ["batch", 1]),
                            (bias, g.onnx_dtype, ["batch", 1, 1, "total"]), (presence_out, BOOL, ["batch", vocab]),
                            (done_out, BOOL, ["batch"])):
@@ -332,15 +350,30 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
         body.outputs.append(helper.make_tensor_value_info(v, g.onnx_dtype, ["batch", nkv, "total", hd]))
     body.outputs.append(helper.make_tensor_value_info(emitted, I64, ["batch"]))
 
-    trips = g.op("Sub", [steps, scalar(g, 1)])
+    always = g.fresh("always")
+    g.initializers.append(numpy_helper.from_array(np.array(True), always))  # 0-d
+    n_state = 5 + 2 * cfg.num_layers
+    inner_out = [g.fresh("step_state") for _ in range(n_state)] + [g.fresh("block_emitted")]
+    outer.nodes.append(helper.make_node("Loop", [block_steps, always] + o_state + o_past, inner_out,
+                                        name=g.fresh("n_step_loop"), body=body.graph()))
+    done_after = inner_out[4]
+    any_active = outer.op("Cast", [outer.op("ReduceMax", [outer.op("Cast", [outer.op("Not", [done_after])],
+                                                                   to=TensorProto.INT32)], keepdims=0)], to=BOOL)
+    tokens_out = outer.op("Concat", [o_tokens, outer.op("Transpose", [inner_out[-1]], perm=[1, 0])], axis=1)
+    outer.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))
+    state_types = [(I64, ["batch", 1]), (I64, ["batch", 1]), (g.onnx_dtype, ["batch", 1, 1, "total"]),
+                   (BOOL, ["batch", vocab]), (BOOL, ["batch"])] + [(g.onnx_dtype, ["batch", nkv, "total", hd])] * (
+        2 * cfg.num_layers)
+    for name, (t, shape) in zip(inner_out[:-1], state_types):
+        outer.outputs.append(helper.make_tensor_value_info(name, t, shape))
+    outer.outputs.append(helper.make_tensor_value_info(tokens_out, I64, ["batch", "emitted"]))
+
+    blocks = g.op("Div", [g.op("Add", [trips, scalar(g, BLOCK - 1)]), scalar(g, BLOCK)])
     more = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Not", [done])], to=TensorProto.INT32)],
                               keepdims=0)], to=BOOL)
-    loop_in = [trips, more, next0, next_pos, bias0, presence, done] + [t for kv in presents for t in kv]
-    n_state = 5 + 2 * cfg.num_layers
-    loop_out = [g.fresh("final") for _ in range(n_state)] + ["loop_tokens"]
-    g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=body.graph()))
-    first = g.op("Unsqueeze", [emitted0, g.i64([0])])  # (1, batch)
-    tokens = g.op("Concat", [first, "loop_tokens"], axis=0)  # (steps, batch)
-    out = g.op("Transpose", [tokens], perm=[1, 0], outputs=["tokens"])
-    g.output(out, I64, ["batch", "steps"])
+    first = g.op("Unsqueeze", [emitted0, g.i64([1])])  # (batch, 1)
+    loop_in = [blocks, more, next0, next_pos, bias0, presence, done] + [t for kv in presents for t in kv] + [first]
+    loop_out = [g.fresh("final") for _ in range(n_state)] + ["tokens"]
+    g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=outer.graph()))
+    g.output("tokens", I64, ["batch", "steps"])
     return g.model()
