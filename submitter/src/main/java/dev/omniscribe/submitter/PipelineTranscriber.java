@@ -157,8 +157,10 @@ final class PipelineTranscriber implements Transcriber {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
-        } catch (ExecutionException | TimeoutException e) {
-            return; // the job is starting or ending; the next poll tries again
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            // The job is starting or ending (the embedded cluster may be gone already); the
+            // next poll, or the job's result, tells.
+            return;
         }
         long total = count(acc.get(DecodeAudioFunction.SEGMENTS_DECODED));
         long done = count(acc.get(TranscribeFunction.SEGMENTS_PROCESSED));
