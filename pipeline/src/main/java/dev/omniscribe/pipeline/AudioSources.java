@@ -2,6 +2,7 @@ package dev.omniscribe.pipeline;
 
 import dev.omniscribe.udfs.AudioFile;
 import dev.omniscribe.udfs.FlinkPaths;
+import dev.omniscribe.udfs.fs.Storage;
 import java.time.Duration;
 import org.apache.flink.connector.file.src.FileSource;
 
@@ -23,10 +24,30 @@ public final class AudioSources {
      */
     public static FileSource<AudioFile> folder(
             String input, String excluded, Duration watchInterval) {
+        return folder(input, excluded, watchInterval, Storage.DEFAULT);
+    }
+
+    /**
+     * As {@link #folder(String, String, Duration)}, with {@code storage}'s settings for {@code
+     * s3a://} inputs.
+     *
+     * <p>Watched, the source checkpoints the files it has already handed out, so a job restored
+     * from a checkpoint or savepoint neither reads a file twice nor misses one that arrived while
+     * it was stopped. An S3 object is listed only once its upload has completed (S3 makes an object
+     * visible whole); a local file is listed once it has not changed for {@link
+     * AudioFileLister#SETTLE_MILLIS} ms, so a file still being copied in is picked up at a later
+     * poll.
+     */
+    public static FileSource<AudioFile> folder(
+            String input, String excluded, Duration watchInterval, Storage storage) {
         AudioFileFilter filter = new AudioFileFilter(input, excluded);
         FileSource.FileSourceBuilder<AudioFile> builder =
                 FileSource.forBulkFileFormat(new AudioFileFormat(input), FlinkPaths.of(input))
-                        .setFileEnumerator(AudioFileLister.provider(filter));
+                        .setFileEnumerator(
+                                AudioFileLister.provider(
+                                        filter,
+                                        storage,
+                                        watchInterval == null ? 0 : AudioFileLister.SETTLE_MILLIS));
         if (watchInterval != null) {
             builder.monitorContinuously(watchInterval);
         }

@@ -3,6 +3,7 @@ package dev.omniscribe.pipeline;
 import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.text.ChineseConversion;
 
 /**
@@ -16,6 +17,8 @@ import dev.omniscribe.udfs.text.ChineseConversion;
  * @param decodeParallelism parallel decoders (ffmpeg processes) and file readers
  * @param skipCompleted outputs to check for a rerun (inputs with all outputs present are skipped),
  *     or null to transcribe everything
+ * @param storage how inputs are reached ({@code s3a://} settings); outputs follow their {@link
+ *     OutputLayout}
  */
 public record JobSettings(
         SegmentationSettings segmentation,
@@ -24,9 +27,31 @@ public record JobSettings(
         String ffmpegDir,
         int parallelism,
         int decodeParallelism,
-        OutputLayout skipCompleted) {
+        OutputLayout skipCompleted,
+        Storage storage) {
+
+    /** Settings with inputs reached through the default {@link Storage}. */
+    public JobSettings(
+            SegmentationSettings segmentation,
+            EngineSettings engine,
+            ChineseConversion conversion,
+            String ffmpegDir,
+            int parallelism,
+            int decodeParallelism,
+            OutputLayout skipCompleted) {
+        this(
+                segmentation,
+                engine,
+                conversion,
+                ffmpegDir,
+                parallelism,
+                decodeParallelism,
+                skipCompleted,
+                Storage.DEFAULT);
+    }
 
     public JobSettings {
+        storage = storage == null ? Storage.DEFAULT : storage;
         if (parallelism < 1) {
             throw new IllegalArgumentException(
                     "parallelism must be at least 1, got " + parallelism);

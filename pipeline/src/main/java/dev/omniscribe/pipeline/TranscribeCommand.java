@@ -7,6 +7,7 @@ import dev.omniscribe.udfs.OrderedMergeFunction;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
 import dev.omniscribe.udfs.text.ChineseConversion;
@@ -22,10 +23,13 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
@@ -180,8 +184,48 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--watch",
-            description = "Keep watching the input for new files, checking every so many seconds.")
-    Long watchSeconds;
+            arity = "0..1",
+            fallbackValue = "",
+            paramLabel = "INTERVAL",
+            description =
+                    "Keep running and transcribe new files as they appear under --input (streaming,"
+                            + " with checkpoints); checks every --poll-interval.")
+    String watch;
+
+    @Option(
+            names = "--poll-interval",
+            defaultValue = "10s",
+            description =
+                    "How often --watch lists the input: 10s, 2m, 500ms or seconds (default:"
+                            + " ${DEFAULT-VALUE}).")
+    String pollInterval;
+
+    @Option(
+            names = "--checkpoint-dir",
+            description =
+                    "Where --watch keeps its checkpoints (kept when the job stops, so a later run can"
+                            + " --restore from one). Default: Flink's configuration, else memory.")
+    String checkpointDir;
+
+    @Option(
+            names = "--restore",
+            description =
+                    "Start from this checkpoint or savepoint (a chk-N folder below --checkpoint-dir"
+                            + " or a savepoint folder): files already handed out are not read again.")
+    String restore;
+
+    @Option(
+            names = "--s3-endpoint",
+            description =
+                    "S3 API endpoint for s3a:// paths, for MinIO, Ceph and other S3-compatible stores"
+                            + " (default: AWS, or fs.s3a.endpoint in Flink's configuration).")
+    String s3Endpoint;
+
+    @Option(
+            names = "--s3-path-style",
+            description =
+                    "Address buckets as endpoint/bucket/key (most S3-compatible stores need it).")
+    boolean s3PathStyle;
 
     private final PrintStream out;
     private final PrintStream err;
@@ -231,10 +275,18 @@ public final class TranscribeCommand implements Callable<Integer> {
         ChineseConversion conversion =
                 s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc);
         List<OutputFormat> formatList = OutputFormat.parseList(formats);
-        OutputLayout layout = new OutputLayout(outputUri, formatList);
         int cores = Runtime.getRuntime().availableProcessors();
         int localDecoders = decodeParallelism != null ? decodeParallelism : cores;
+        Duration watchInterval =
+                watch == null ? null : parseDuration(watch.isEmpty() ? pollInterval : watch);
         Configuration conf = flinkConfiguration(Math.max(parallelism, localDecoders));
+        Storage storage = storage(conf, s3Endpoint, s3PathStyle);
+        OutputLayout layout = new OutputLayout(outputUri, formatList, storage);
+        if (watchInterval != null) {
+            watchConfiguration(conf, checkpointDir, restore);
+        } else if (restore != null || checkpointDir != null) {
+            throw new IllegalArgumentException("--restore and --checkpoint-dir go with --watch");
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         // Embedded, this machine's cores are the task managers' cores; on a cluster they are not,
         // so decoders follow --parallelism and ONNX Runtime picks its threads on each host.
@@ -267,10 +319,12 @@ public final class TranscribeCommand implements Callable<Integer> {
                         ffmpegDir,
                         parallelism,
                         decoders,
-                        overwrite ? null : layout);
+                        overwrite ? null : layout,
+                        storage);
 
         String excluded = isInside(outputUri, inputUri) ? outputUri : null;
-        Scan scan = scan(inputUri, excluded, overwrite ? null : layout);
+        Scan scan =
+                scan(inputUri, excluded, overwrite ? null : layout, storage, watchInterval != null);
         out.printf(
                 Locale.ROOT,
                 "%d files (%.1f MB) to transcribe from %s%s%n",
@@ -281,14 +335,13 @@ public final class TranscribeCommand implements Callable<Integer> {
                         ? ", " + scan.skipped() + " already done (--overwrite redoes them)"
                         : "");
 
-        Duration watch = watchSeconds == null ? null : Duration.ofSeconds(watchSeconds);
-        if (watch != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
-            // An unbounded run publishes _failures.jsonl at every checkpoint.
+        if (watchInterval != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            // The source's record of files handed out, and _failures.jsonl, follow checkpoints.
             env.enableCheckpointing(Duration.ofSeconds(30).toMillis());
         }
         TranscribeJob.build(
                 env,
-                AudioSources.folder(inputUri, excluded, watch),
+                AudioSources.folder(inputUri, excluded, watchInterval, storage),
                 new TranscriptSink(layout, jsonOptions(segmentation, engine, conversion)),
                 new FailureSink(layout),
                 new ProgressSink(scan.files(), scan.bytes()),
@@ -383,15 +436,36 @@ public final class TranscribeCommand implements Callable<Integer> {
     /** Counts the inputs the job will transcribe (for progress and ETA). */
     static Scan scan(String inputUri, String excluded, OutputLayout skipCompleted)
             throws IOException {
+        return scan(inputUri, excluded, skipCompleted, Storage.DEFAULT, false);
+    }
+
+    /**
+     * Counts the inputs the job will transcribe. An S3 prefix with nothing below it yet is fine
+     * when watching (its bucket must exist: listing a missing bucket fails).
+     */
+    static Scan scan(
+            String inputUri,
+            String excluded,
+            OutputLayout skipCompleted,
+            Storage storage,
+            boolean watching)
+            throws IOException {
         Path root = FlinkPaths.of(inputUri);
-        if (!root.getFileSystem().exists(root)) {
-            throw new IllegalArgumentException("input does not exist: " + inputUri);
+        org.apache.flink.core.fs.FileSystem fs = storage.fileSystem(root);
+        if (!fs.exists(root)) {
+            if (!(watching && Storage.isS3(root))) {
+                throw new IllegalArgumentException("input does not exist: " + inputUri);
+            }
+            // Fails with "bucket does not exist" when it does not.
+            fs.listStatus(
+                    FlinkPaths.of(
+                            root.toUri().getScheme() + "://" + root.toUri().getAuthority() + "/"));
         }
         long files = 0;
         long bytes = 0;
         long skipped = 0;
         for (AudioFileLister.Listed f :
-                AudioFileLister.list(root, new AudioFileFilter(inputUri, excluded))) {
+                AudioFileLister.list(root, new AudioFileFilter(inputUri, excluded), storage)) {
             String rel = AudioFileFormat.relativePath(inputUri, f.path());
             if (skipCompleted != null && skipCompleted.isComplete(rel)) {
                 skipped++;
@@ -401,6 +475,59 @@ public final class TranscribeCommand implements Callable<Integer> {
             }
         }
         return new Scan(files, bytes, skipped);
+    }
+
+    /**
+     * S3 settings: {@code fs.s3a.*} keys of the Flink configuration (config.yaml), then the command
+     * line's endpoint and path style on top.
+     */
+    static Storage storage(Configuration conf, String endpoint, boolean pathStyle) {
+        Map<String, String> s3a = new java.util.TreeMap<>();
+        conf.toMap()
+                .forEach(
+                        (k, v) -> {
+                            if (k.startsWith("fs.s3a.")) {
+                                s3a.put(k, v);
+                            }
+                        });
+        String e = endpoint != null ? endpoint : s3a.remove("fs.s3a.endpoint");
+        boolean p = pathStyle || Boolean.parseBoolean(s3a.remove("fs.s3a.path.style.access"));
+        return new Storage(e, p, s3a);
+    }
+
+    /** Checkpoints kept on cancel in {@code dir}, and a start from {@code restore}, if given. */
+    static void watchConfiguration(Configuration conf, String dir, String restore) {
+        if (dir != null) {
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, toUri(dir));
+            conf.set(
+                    CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                    ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        }
+        if (restore != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, toUri(restore));
+        }
+    }
+
+    /** {@code 10s}, {@code 2m}, {@code 500ms}, {@code 1h} or a number of seconds. */
+    static Duration parseDuration(String text) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h)?").matcher(text.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(
+                    "not a duration: '" + text + "' (expected 10s, 2m, 500ms, 1h or seconds)");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d =
+                switch (m.group(2) == null ? "s" : m.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    default -> Duration.ofSeconds(n);
+                };
+        if (d.toMillis() < 100) {
+            throw new IllegalArgumentException("poll interval must be at least 100ms, got " + text);
+        }
+        return d;
     }
 
     /** The Flink configuration: FLINK_CONF_DIR's config.yaml if set, plus what the job needs. */

@@ -84,7 +84,9 @@ public final class TranscribeJob {
         DataStream<SegmentRecord> segments =
                 files.process(
                                 new DecodeAudioFunction(
-                                        settings.segmentation(), settings.ffmpegDir()),
+                                        settings.segmentation(),
+                                        settings.ffmpegDir(),
+                                        settings.storage()),
                                 TypeInformation.of(SegmentRecord.class))
                         .uid("decode")
                         .name("decode-and-segment")

@@ -4,6 +4,7 @@ import dev.omniscribe.udfs.audio.AudioDecoder;
 import dev.omniscribe.udfs.audio.DecodeException;
 import dev.omniscribe.udfs.audio.FfmpegBinaries;
 import dev.omniscribe.udfs.audio.Segmenter;
+import dev.omniscribe.udfs.fs.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -33,6 +34,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
 
     private final SegmentationSettings segmentation;
     private final String ffmpegDir;
+    private final Storage storage;
 
     private transient AudioDecoder decoder;
     private transient Counter filesDecoded;
@@ -49,8 +51,19 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     public static final String SEGMENTS_DECODED = "segmentsDecoded";
 
     public DecodeAudioFunction(SegmentationSettings segmentation, String ffmpegDir) {
+        this(segmentation, ffmpegDir, Storage.DEFAULT);
+    }
+
+    /**
+     * @param segmentation how to cut
+     * @param ffmpegDir a folder with a system ffmpeg and ffprobe, or null for the bundled ones
+     * @param storage how {@code s3a://} files are read (streamed into ffmpeg)
+     */
+    public DecodeAudioFunction(
+            SegmentationSettings segmentation, String ffmpegDir, Storage storage) {
         this.segmentation = segmentation;
         this.ffmpegDir = ffmpegDir;
+        this.storage = storage;
     }
 
     @Override
@@ -70,7 +83,8 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
             throws Exception {
         OneBehind emitter = new OneBehind(file, out);
         Segmenter segmenter = new Segmenter(segmentation, emitter::add);
-        try (AudioDecoder.Session session = decoder.open(FlinkPaths.of(file.path()))) {
+        org.apache.flink.core.fs.Path path = FlinkPaths.of(file.path());
+        try (AudioDecoder.Session session = decoder.open(path, storage.fileSystem(path))) {
             InputStream pcm = session.pcm();
             byte[] buf = new byte[64 * 1024];
             int n;

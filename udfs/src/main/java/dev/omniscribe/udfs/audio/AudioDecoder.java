@@ -56,15 +56,22 @@ public final class AudioDecoder {
      * Session#awaitSuccess()} to learn whether ffmpeg decoded the whole file.
      */
     public Session open(Path path) throws IOException {
+        return open(path, path.getFileSystem());
+    }
+
+    /**
+     * Starts decoding {@code path} on {@code fs} (for example S3A with the job's settings). Files
+     * on other than the local file system are streamed into ffmpeg's standard input as it reads.
+     */
+    public Session open(Path path, FileSystem fs) throws IOException {
         java.nio.file.Path fifo = fifoDir.resolve(UUID.randomUUID() + ".pcm");
         mkfifo(fifo);
-        FileSystem fs = path.getFileSystem();
         Input input;
-        InputStream remote = null;
+        RemoteStream remote = null;
         if (!fs.isDistributedFS() && "file".equals(fs.getUri().getScheme())) {
             input = UrlInput.fromPath(java.nio.file.Path.of(path.toUri().getPath()));
         } else {
-            remote = fs.open(path);
+            remote = new RemoteStream(fs.open(path));
             input = PipeInput.pumpFrom(remote);
         }
         FFmpegResultFuture future =
@@ -101,18 +108,54 @@ public final class AudioDecoder {
         }
     }
 
+    /**
+     * A remote file's stream that remembers a read failure: ffmpeg only sees its input end early,
+     * and would decode the part it got as if it were the whole file.
+     */
+    private static final class RemoteStream extends java.io.FilterInputStream {
+        private volatile IOException failure;
+
+        RemoteStream(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                failure = e;
+                throw e;
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                failure = e;
+                throw e;
+            }
+        }
+    }
+
     /** One running decode. Close it in all cases; closing early stops ffmpeg. */
     public static final class Session implements AutoCloseable {
         private final Path path;
         private final java.nio.file.Path fifo;
         private final FFmpegResultFuture future;
-        private final InputStream remote;
+        private final RemoteStream remote;
         private final Object openLock = new Object();
         private boolean readerOpened;
         private boolean unblocked;
         private InputStream pcm;
 
-        Session(Path path, java.nio.file.Path fifo, FFmpegResultFuture future, InputStream remote) {
+        Session(
+                Path path,
+                java.nio.file.Path fifo,
+                FFmpegResultFuture future,
+                RemoteStream remote) {
             this.path = path;
             this.fifo = fifo;
             this.future = future;
@@ -148,15 +191,30 @@ public final class AudioDecoder {
             return pcm;
         }
 
-        /** Waits for ffmpeg and throws if it failed. */
+        /**
+         * Waits for ffmpeg and throws if it failed. A remote file that could not be read to its end
+         * (storage unreachable after the file system's own retries) throws {@link
+         * java.io.UncheckedIOException}: that is not the file's fault, so it fails the task (Flink
+         * restarts it) rather than listing the file as undecodable.
+         */
         public void awaitSuccess() throws DecodeException, InterruptedException {
             try {
                 future.get(5, TimeUnit.MINUTES);
+                checkRemoteRead();
             } catch (ExecutionException e) {
+                checkRemoteRead();
                 throw new DecodeException(describe(e.getCause()), e.getCause());
             } catch (TimeoutException e) {
                 future.forceStop();
                 throw new DecodeException("ffmpeg did not finish after its output ended", e);
+            }
+        }
+
+        private void checkRemoteRead() {
+            if (remote != null && remote.failure != null) {
+                throw new java.io.UncheckedIOException(
+                        "could not read " + path + ": " + remote.failure.getMessage(),
+                        remote.failure);
             }
         }
 

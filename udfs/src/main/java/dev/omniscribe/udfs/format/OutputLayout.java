@@ -1,6 +1,7 @@
 package dev.omniscribe.udfs.format;
 
 import dev.omniscribe.udfs.FlinkPaths;
+import dev.omniscribe.udfs.fs.Storage;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.List;
@@ -13,16 +14,24 @@ import org.apache.flink.core.fs.Path;
  *
  * @param outputDir the output folder's URI
  * @param formats the formats written per input
+ * @param storage how the output folder is reached (S3 settings)
  */
-public record OutputLayout(String outputDir, List<OutputFormat> formats) implements Serializable {
+public record OutputLayout(String outputDir, List<OutputFormat> formats, Storage storage)
+        implements Serializable {
 
     public static final String FAILURES_FILE = "_failures.jsonl";
 
     public OutputLayout {
         formats = List.copyOf(formats);
+        storage = storage == null ? Storage.DEFAULT : storage;
         if (formats.isEmpty()) {
             throw new IllegalArgumentException("at least one output format is required");
         }
+    }
+
+    /** Outputs below {@code outputDir}, reached with the default {@link Storage}. */
+    public OutputLayout(String outputDir, List<OutputFormat> formats) {
+        this(outputDir, formats, Storage.DEFAULT);
     }
 
     public Path outputFor(String relativePath, OutputFormat format) {
@@ -41,7 +50,7 @@ public record OutputLayout(String outputDir, List<OutputFormat> formats) impleme
     public boolean isComplete(String relativePath) throws IOException {
         for (OutputFormat f : formats) {
             Path p = outputFor(relativePath, f);
-            FileSystem fs = p.getFileSystem();
+            FileSystem fs = storage.fileSystem(p);
             if (!fs.exists(p)) {
                 return false;
             }

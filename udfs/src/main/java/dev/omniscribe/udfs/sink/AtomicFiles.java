@@ -1,6 +1,8 @@
 package dev.omniscribe.udfs.sink;
 
 import dev.omniscribe.udfs.FlinkPaths;
+import dev.omniscribe.udfs.fs.S3aFileSystem;
+import dev.omniscribe.udfs.fs.Storage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
@@ -19,7 +21,21 @@ public final class AtomicFiles {
      * dot and ends with {@code .tmp}, so the job's source never reads it.
      */
     public static void write(Path target, String content) throws IOException {
-        FileSystem fs = target.getFileSystem();
+        write(Storage.DEFAULT, target, content);
+    }
+
+    /**
+     * Writes {@code content} as UTF-8 to {@code target} on {@code storage}'s file system, replacing
+     * it. On a file system, through a temporary file and a rename (as {@link #write(Path,
+     * String)}); on S3, straight to the final key, which appears whole when the upload completes (a
+     * rename there is a copy and a delete, and would leave the temporary object on failure).
+     */
+    public static void write(Storage storage, Path target, String content) throws IOException {
+        FileSystem fs = storage.fileSystem(target);
+        if (fs instanceof S3aFileSystem s3) {
+            s3.writeWhole(target, content.getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         Path dir = target.getParent();
         fs.mkdirs(dir);
         Path tmp = FlinkPaths.child(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");

@@ -36,7 +36,7 @@ public final class FailureSink implements Sink<FileTranscript> {
         if (context.getTaskInfo().getNumberOfParallelSubtasks() != 1) {
             throw new IllegalStateException("FailureSink must run with parallelism 1");
         }
-        return new Writer(layout.failuresFile());
+        return new Writer(layout);
     }
 
     /** The JSON line for one failed file. */
@@ -55,12 +55,14 @@ public final class FailureSink implements Sink<FileTranscript> {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private static final class Writer implements SinkWriter<FileTranscript> {
+        private final OutputLayout layout;
         private final Path file;
         private final List<FileTranscript> failures = new ArrayList<>();
         private boolean dirty;
 
-        Writer(Path file) {
-            this.file = file;
+        Writer(OutputLayout layout) {
+            this.layout = layout;
+            this.file = layout.failuresFile();
         }
 
         @Override
@@ -78,10 +80,10 @@ public final class FailureSink implements Sink<FileTranscript> {
                 failures.stream()
                         .sorted(Comparator.comparing(FileTranscript::relativePath))
                         .forEach(f -> sb.append(line(f)).append('\n'));
-                AtomicFiles.write(file, sb.toString());
+                AtomicFiles.write(layout.storage(), file, sb.toString());
                 dirty = false;
             } else if (failures.isEmpty() && endOfInput) {
-                file.getFileSystem().delete(file, false);
+                layout.storage().fileSystem(file).delete(file, false);
             }
         }
 

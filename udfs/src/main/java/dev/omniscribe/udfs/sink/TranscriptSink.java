@@ -13,9 +13,9 @@ import org.apache.flink.metrics.Counter;
 
 /**
  * Writes each successful transcript as {@code <output>/<relative path>.<format>} for every
- * configured format. Each file appears atomically (temporary name, then rename); a transcript is
- * complete once all of its formats exist. Failed transcripts are ignored here (see {@link
- * FailureSink}).
+ * configured format. Each file appears atomically (temporary name, then rename; on S3 the object
+ * appears whole when its upload completes); a transcript is complete once all of its formats exist.
+ * Failed transcripts are ignored here (see {@link FailureSink}).
  */
 public final class TranscriptSink implements Sink<FileTranscript> {
 
@@ -55,12 +55,18 @@ public final class TranscriptSink implements Sink<FileTranscript> {
             // JSON last: its presence marks a transcript whose other formats are in place.
             for (OutputFormat f : layout.formats()) {
                 if (f != OutputFormat.JSON) {
-                    AtomicFiles.write(layout.outputFor(t.relativePath(), f), f.render(t, options));
+                    AtomicFiles.write(
+                            layout.storage(),
+                            layout.outputFor(t.relativePath(), f),
+                            f.render(t, options));
                 }
             }
             if (layout.formats().contains(OutputFormat.JSON)) {
                 OutputFormat f = OutputFormat.JSON;
-                AtomicFiles.write(layout.outputFor(t.relativePath(), f), f.render(t, options));
+                AtomicFiles.write(
+                        layout.storage(),
+                        layout.outputFor(t.relativePath(), f),
+                        f.render(t, options));
             }
             written.inc();
         }
