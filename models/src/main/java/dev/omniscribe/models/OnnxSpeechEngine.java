@@ -178,6 +178,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      * Memory of the engine's GPU as the driver reports it; empty on CPU or when {@code nvidia-smi}
      * is unavailable. Runs a short external command: call it for health checks, not per request.
      */
+    @Override
     public Optional<GpuMemory> gpuMemory() {
         return gpuDeviceId < 0 ? Optional.empty() : GpuMemory.query(gpuDeviceId);
     }

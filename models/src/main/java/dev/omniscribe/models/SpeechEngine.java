@@ -1,6 +1,8 @@
 package dev.omniscribe.models;
 
+import dev.omniscribe.models.onnx.GpuMemory;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns 16 kHz mono PCM segments into text.
@@ -35,6 +37,15 @@ public interface SpeechEngine extends AutoCloseable {
 
     /** Whether {@link #transcribe(List)} may be called concurrently from several threads. */
     boolean isThreadSafe();
+
+    /**
+     * Memory of the engine's GPU as the driver reports it; empty when the engine runs on the CPU or
+     * the figures are unavailable. May run an external command: call it for health checks, not per
+     * request.
+     */
+    default Optional<GpuMemory> gpuMemory() {
+        return Optional.empty();
+    }
 
     /** Releases the model; the engine may not be used afterwards. */
     @Override

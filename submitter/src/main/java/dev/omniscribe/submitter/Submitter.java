@@ -34,7 +34,8 @@ public final class Submitter implements AutoCloseable {
         MediaProbe probe = new MediaProbe(ffmpeg.ffprobe());
         // The pipeline's functions lease engines from the JVM-wide registry (Flink instantiates
         // them); the service reads and preloads the same one.
-        Transcriber transcriber = new PipelineTranscriber(config, workDir, SharedEngines.jvm());
+        SharedEngines engines = SharedEngines.jvm();
+        Transcriber transcriber = new PipelineTranscriber(config, workDir, engines);
         TranscriptionService service =
                 new TranscriptionService(
                         workDir,
@@ -42,7 +43,8 @@ public final class Submitter implements AutoCloseable {
                         config.queueCapacity(),
                         config.retention(),
                         Clock.systemUTC());
-        GpuMemory gpu = new GpuMemory(config.gpus() > 0 ? 0 : -1);
+        // the engines of this JVM (embedded cluster); with a remote cluster none load here: null
+        GpuMemory gpu = new GpuMemory(engines::loadedEngines);
         try {
             if (config.preload()) {
                 service.preload();

@@ -136,6 +136,22 @@ public final class SharedEngines {
         return false;
     }
 
+    /** The engines loaded now, in no particular order (answers without waiting). */
+    public List<SpeechEngine> loadedEngines() {
+        List<Entry> all;
+        synchronized (this) {
+            all = new ArrayList<>(entries.values());
+        }
+        List<SpeechEngine> loaded = new ArrayList<>();
+        for (Entry e : all) {
+            SpeechEngine engine = e.engine;
+            if (engine != null) {
+                loaded.add(engine);
+            }
+        }
+        return loaded;
+    }
+
     /** How many times this registry has loaded an engine. */
     public long loads() {
         return loads.get();

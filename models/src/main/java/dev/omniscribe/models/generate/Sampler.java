@@ -5,8 +5,8 @@ import java.util.SplittableRandom;
 
 /**
  * Picks the next token from one row of logits: argmax when the temperature is 0, else a draw from
- * {@code softmax(logits / temperature)} with a seeded generator (same seed, same logits → same
- * tokens).
+ * {@code softmax(logits / temperature)} over the {@link #TOP_K} most likely ids with a seeded
+ * generator (same seed, same logits → same tokens).
  *
  * <p>A sampler with a temperature owns its random state: one per sequence, not thread-safe.
  */
@@ -23,7 +23,7 @@ public interface Sampler {
      */
     int sample(FloatBuffer logits, int offset, int vocab);
 
-    /** ARGMAX for temperature 0, else temperature sampling seeded with {@code seed}. */
+    /** ARGMAX for temperature 0, else top-k temperature sampling seeded with {@code seed}. */
     static Sampler of(double temperature, long seed) {
         return temperature == 0 ? ARGMAX : new Temperature(temperature, seed);
     }
@@ -41,11 +41,24 @@ public interface Sampler {
         return best;
     }
 
-    /** Temperature sampling with a per-sequence seeded generator. */
+    /**
+     * The number of most likely ids temperature sampling draws from: transformers' default {@code
+     * top_k}, as {@code generate.onnx}'s sampler.
+     */
+    int TOP_K = 50;
+
+    /**
+     * Temperature sampling over the {@link #TOP_K} most likely ids with a per-sequence seeded
+     * generator, as {@code generate.onnx} samples: the ids sorted by logit (ties: lowest id first),
+     * {@code softmax(logits / temperature)} over them, one uniform draw {@code u} per step from
+     * {@code SplittableRandom(seed)} (as a float, as {@code LoopGenerator} passes it), and the
+     * first id whose cumulative probability exceeds {@code u}.
+     */
     final class Temperature implements Sampler {
         private final double temperature;
         private final SplittableRandom random;
-        private double[] weights = new double[0];
+        private final int[] ids = new int[TOP_K];
+        private final float[] top = new float[TOP_K];
 
         public Temperature(double temperature, long seed) {
             if (!(temperature > 0) || Double.isInfinite(temperature)) {
@@ -58,29 +71,41 @@ public interface Sampler {
 
         @Override
         public int sample(FloatBuffer logits, int offset, int vocab) {
-            if (weights.length != vocab) {
-                weights = new double[vocab];
-            }
-            // softmax(logits / T), shifted by the max for stability
-            double max = Double.NEGATIVE_INFINITY;
+            // the k largest logits, sorted descending; an id enters only past strictly smaller
+            // ones,
+            // so among equal logits the lower id ranks first
+            int k = 0;
+            int cap = Math.min(TOP_K, vocab);
             for (int i = 0; i < vocab; i++) {
-                max = Math.max(max, logits.get(offset + i) / temperature);
+                float v = logits.get(offset + i);
+                if (k == cap && !(v > top[k - 1])) {
+                    continue;
+                }
+                int j = k < cap ? k++ : k - 1;
+                while (j > 0 && v > top[j - 1]) {
+                    top[j] = top[j - 1];
+                    ids[j] = ids[j - 1];
+                    j--;
+                }
+                top[j] = v;
+                ids[j] = i;
             }
+            // softmax(top / T), shifted by the max (top[0]) for stability
+            double[] weights = new double[k];
             double sum = 0;
-            for (int i = 0; i < vocab; i++) {
-                double w = Math.exp(logits.get(offset + i) / temperature - max);
-                weights[i] = w;
-                sum += w;
+            for (int r = 0; r < k; r++) {
+                weights[r] = Math.exp((top[r] - top[0]) / temperature);
+                sum += weights[r];
             }
-            double u = random.nextDouble() * sum;
+            double u = Math.min((float) random.nextDouble(), Math.nextDown(1f)) * sum;
             double acc = 0;
-            for (int i = 0; i < vocab; i++) {
-                acc += weights[i];
-                if (u < acc) {
-                    return i;
+            for (int r = 0; r < k; r++) {
+                acc += weights[r];
+                if (acc > u) {
+                    return ids[r];
                 }
             }
-            return argmax(logits, offset, vocab); // only reached through rounding at the very end
+            return ids[0]; // only reached through rounding at the very end
         }
     }
 }

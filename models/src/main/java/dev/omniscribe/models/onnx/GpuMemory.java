@@ -12,11 +12,12 @@ import java.util.concurrent.TimeUnit;
  * Java API exposes no allocator statistics, so this is the process's own usage on the device (what
  * ONNX Runtime's CUDA arena holds, plus the CUDA context) and the device's total.
  *
+ * @param device the CUDA device index
  * @param processBytes memory this process holds on the device
  * @param usedBytes memory used on the device by all processes
  * @param totalBytes the device's memory
  */
-public record GpuMemory(long processBytes, long usedBytes, long totalBytes) {
+public record GpuMemory(int device, long processBytes, long usedBytes, long totalBytes) {
 
     private static final long MIB = 1L << 20;
 
@@ -55,6 +56,7 @@ public record GpuMemory(long processBytes, long usedBytes, long totalBytes) {
             }
             return Optional.of(
                     new GpuMemory(
+                            device,
                             mine,
                             Long.parseLong(gpu[0].trim()) * MIB,
                             Long.parseLong(gpu[1].trim()) * MIB));

@@ -38,4 +38,34 @@ class SamplerTest {
             assertThat(s.sample(row, 0, 3)).isEqualTo(1);
         }
     }
+
+    @Test
+    void temperatureSamplingDrawsOnlyFromTheFiftyMostLikelyIds() {
+        float[] logits = new float[200];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] =
+                    -i * 0.001f; // nearly flat: without top-k most draws would land past rank 50
+        }
+        FloatBuffer row = FloatBuffer.wrap(logits);
+        Sampler s = Sampler.of(1.0, 3);
+        boolean[] seen = new boolean[200];
+        for (int i = 0; i < 5000; i++) {
+            int x = s.sample(row, 0, 200);
+            assertThat(x).isLessThan(Sampler.TOP_K);
+            seen[x] = true;
+        }
+        assertThat(seen[0]).isTrue();
+        assertThat(seen[Sampler.TOP_K - 1]).isTrue();
+    }
+
+    @Test
+    void topKKeepsTheLowestIdAmongEqualLogits() {
+        float[] logits = new float[120];
+        java.util.Arrays.fill(logits, 1f);
+        FloatBuffer row = FloatBuffer.wrap(logits);
+        Sampler s = Sampler.of(1.0, 5);
+        for (int i = 0; i < 2000; i++) {
+            assertThat(s.sample(row, 0, 120)).isLessThan(Sampler.TOP_K);
+        }
+    }
 }

@@ -1,39 +1,46 @@
 package dev.omniscribe.submitter.http;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import dev.omniscribe.models.SpeechEngine;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * GPU memory figures for {@code /health}, refreshed in the background every 5 s from {@code
- * nvidia-smi} so that reading them never waits. ONNX Runtime's Java API reports no memory figures,
- * so {@code allocated} is the memory this process holds on its GPU and {@code reserved} the memory
- * in use on that GPU by all processes. Both are null on the CPU or where {@code nvidia-smi} is
- * missing.
+ * GPU memory figures for {@code /health}, taken from the loaded engines' {@link
+ * SpeechEngine#gpuMemory()} (the NVIDIA driver's figures, {@code nvidia-smi}) and refreshed in the
+ * background every few seconds, so that reading them never waits. ONNX Runtime's Java API reports
+ * no allocator figures, so {@code allocated} is the memory this process holds on the engines' GPUs
+ * (ONNX Runtime's arena plus the CUDA context) and {@code reserved} the memory in use on those GPUs
+ * by all processes. Both are null while no engine runs on a GPU in this process (CPU engines, no
+ * engine loaded, engines on a remote cluster) or where the driver's figures are unavailable.
  */
 public final class GpuMemory implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(GpuMemory.class);
-    private static final double MIB_PER_GB = 1024.0;
+    private static final double BYTES_PER_GB = 1024.0 * 1024 * 1024;
+    static final long REFRESH_SECONDS = 5;
 
-    private final int deviceId;
+    private final Supplier<? extends Collection<? extends SpeechEngine>> engines;
     private final ScheduledExecutorService refresher;
-    private volatile Double allocatedGb;
-    private volatile Double reservedGb;
+    private volatile Figures figures = Figures.NONE;
+
+    private record Figures(Double allocatedGb, Double reservedGb) {
+        static final Figures NONE = new Figures(null, null);
+    }
 
     /**
-     * @param deviceId CUDA device index, or -1 for none (figures stay null)
+     * @param engines the engines loaded now (e.g. {@code SharedEngines::loadedEngines}); asked from
+     *     the background thread only
      */
-    public GpuMemory(int deviceId) {
-        this.deviceId = deviceId;
-        if (deviceId < 0) {
-            refresher = null;
-            return;
-        }
+    public GpuMemory(Supplier<? extends Collection<? extends SpeechEngine>> engines) {
+        this.engines = engines;
         refresher =
                 Executors.newSingleThreadScheduledExecutor(
                         r -> {
@@ -41,72 +48,47 @@ public final class GpuMemory implements AutoCloseable {
                             t.setDaemon(true);
                             return t;
                         });
-        refresher.scheduleWithFixedDelay(this::refresh, 0, 5, TimeUnit.SECONDS);
+        refresher.scheduleWithFixedDelay(this::refresh, 0, REFRESH_SECONDS, TimeUnit.SECONDS);
     }
 
-    /** Memory this process holds on its GPU in GB (GiB), or null. */
+    /** Memory this process holds on its GPUs in GB (GiB), or null. */
     public Double allocatedGb() {
-        return allocatedGb;
+        return figures.allocatedGb();
     }
 
-    /** Memory in use on the GPU in GB (GiB), or null. */
+    /** Memory in use on the engines' GPUs by all processes in GB (GiB), or null. */
     public Double reservedGb() {
-        return reservedGb;
+        return figures.reservedGb();
     }
 
-    private void refresh() {
+    /** Reads the figures now (the background thread does this every few seconds). */
+    void refresh() {
         try {
-            String used =
-                    run(
-                            "nvidia-smi",
-                            "--query-gpu=memory.used",
-                            "--format=csv,noheader,nounits",
-                            "-i",
-                            Integer.toString(deviceId));
-            reservedGb = round(Double.parseDouble(used.strip()) / MIB_PER_GB);
-            String apps =
-                    run(
-                            "nvidia-smi",
-                            "--query-compute-apps=pid,used_memory",
-                            "--format=csv,noheader,nounits",
-                            "-i",
-                            Integer.toString(deviceId));
-            long pid = ProcessHandle.current().pid();
-            double mine = 0;
-            for (String line : apps.split("\n")) {
-                String[] cols = line.split(",");
-                if (cols.length == 2 && cols[0].strip().equals(Long.toString(pid))) {
-                    mine += Double.parseDouble(cols[1].strip());
+            long mine = 0;
+            long used = 0;
+            boolean any = false;
+            Set<Integer> devices = new HashSet<>(); // engines sharing a GPU count it once
+            for (SpeechEngine engine : engines.get()) {
+                Optional<dev.omniscribe.models.onnx.GpuMemory> m = engine.gpuMemory();
+                if (m.isPresent() && devices.add(m.get().device())) {
+                    any = true;
+                    mine += m.get().processBytes();
+                    used += m.get().usedBytes();
                 }
             }
-            allocatedGb = round(mine / MIB_PER_GB);
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("nvidia-smi unavailable", e);
-            allocatedGb = null;
-            reservedGb = null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            figures = any ? new Figures(round(mine), round(used)) : Figures.NONE;
+        } catch (RuntimeException e) {
+            LOG.debug("GPU memory figures unavailable", e);
+            figures = Figures.NONE;
         }
     }
 
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException("nvidia-smi failed: " + out);
-        }
-        return out;
-    }
-
-    private static double round(double gb) {
-        return Math.round(gb * 100) / 100.0;
+    private static double round(long bytes) {
+        return Math.round(bytes / BYTES_PER_GB * 100) / 100.0;
     }
 
     @Override
     public void close() {
-        if (refresher != null) {
-            refresher.shutdownNow();
-        }
+        refresher.shutdownNow();
     }
 }
