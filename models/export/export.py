@@ -242,9 +242,10 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
-           weights=None, cfg: dict = None, source: str = None) -> dict:
+           weights=None, cfg: dict = None, source: str = None, attention: str = "gqa") -> dict:
     """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
-    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run)."""
+    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run); `attention`
+    the decode steps' attention in generate.onnx (generate.ATTENTION)."""
     if not (step_decoder or loop):
         raise SystemExit("nothing to export: neither the step decoder nor the generation loop")
     cfg = cfg or thinker_config(checkpoint)
@@ -295,9 +296,10 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
         os.remove(os.path.join(out_dir, "decoder.onnx"))
     tokens = token_ids(checkpoint, cfg)
     if loop:
-        log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype})")
+        log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype}, "
+            f"attention {attention})")
         generate_model = generate.build_generate(dcfg, weights, linear_of, weights.get("model.embed_tokens.weight"),
-                                                 np_dtype, pad=tokens["pad"])
+                                                 np_dtype, pad=tokens["pad"], attention=attention)
         save_onnx(generate_model, out_dir, "generate.onnx")
         written.append(("generate", io_only(generate_model)))
         del generate_model
@@ -362,8 +364,11 @@ def main(argv=None):
                     help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
     ap.add_argument("--layers", type=int, help="--random-full: fewer layers (a quick check of the tool)")
     ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
+    ap.add_argument("--attention", choices=generate.ATTENTION, default="gqa",
+                    help="generate.onnx decode steps: GroupQueryAttention over a preallocated KV buffer (gqa), or "
+                         "the first body that concatenates the cache every step (concat, for comparison)")
     args = ap.parse_args(argv)
-    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop}
+    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop, "attention": args.attention}
 
     if args.tiny:
         import tiny

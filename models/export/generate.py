@@ -206,6 +206,41 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
     return logits, presents
 
 
+def gqa_step(g: Graph, fw: FusedWeights, x: str, seqlens_k: str, total: str, cos: str, sin: str, past):
+    """One decode step (seq == 1) with com.microsoft GroupQueryAttention: rotary, KV append and attention in one
+    node per layer.
+
+    x (batch, 1, hidden) F; seqlens_k (batch) int32: each row's key count - 1 including this token, which is also
+    its position (the KV buffer is right padded: row b's keys are at [0, seqlens_k[b]]); total: int32 scalar, the
+    largest key count; cos/sin (max_pos, head_dim/2) F; past [(k, v)] (batch, kv_heads, max_len, head_dim) F.
+    Returns (logits (batch, vocab) float32, presents of the same shape as past).
+    """
+    cfg = fw.cfg
+    nh, nkv, eps = cfg.num_heads, cfg.num_kv_heads, cfg.rms_norm_eps
+    h = g.op("SimplifiedLayerNormalization", [x, fw.layers[0]["ln1"]], axis=-1, epsilon=eps, stash_type=1,
+             name="ln1")
+    presents = []
+    for i, w in enumerate(fw.layers):
+        qkv = apply_linear(g, h, w["qkv"], f"l{i}.qkv")  # packed (batch, 1, (nh + 2 nkv) hd)
+        pk, pv = past[i]
+        ctx, present_k, present_v = g.op(
+            "GroupQueryAttention", [qkv, "", "", pk, pv, seqlens_k, total, cos, sin], domain=MS_DOMAIN,
+            num_heads=nh, kv_num_heads=nkv, do_rotary=1, rotary_interleaved=0, outputs=3, name=f"l{i}.gqa")
+        presents.append((present_k, present_v))
+        o = apply_linear(g, ctx, w["o"], f"l{i}.o")
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, o, w["ln2"]], domain=MS_DOMAIN, epsilon=eps,
+                          outputs=4, name=f"l{i}.ln2")
+        gate = apply_linear(g, h, w["gate"], f"l{i}.gate")
+        up = apply_linear(g, h, w["up"], f"l{i}.up")
+        act = g.op("Mul", [g.op("QuickGelu", [gate], domain=MS_DOMAIN, alpha=1.0), up])
+        down = apply_linear(g, act, w["down"], f"l{i}.down")
+        gamma = fw.layers[i + 1]["ln1"] if i + 1 < len(fw.layers) else fw.norm
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, down, gamma], domain=MS_DOMAIN, epsilon=eps,
+                          outputs=4, name=f"l{i}.ln_next")
+    logits = g.to_f32(apply_linear(g, h, fw.lm_head, "lm_head"))  # (b, 1, vocab)
+    return g.op("Squeeze", [logits, g.i64([1])]), presents
+
+
 def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, uniform, vocab):
     """Chooses each row's next token from float32 logits (batch, vocab).
 
@@ -243,7 +278,18 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     return emitted, next_in, presence, done
 
 
-def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int):
+ATTENTION = ("gqa", "concat")
+
+
+def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int,
+                   attention: str = "gqa"):
+    """attention: how the decode steps attend. "gqa": GroupQueryAttention over a KV buffer preallocated to the
+    longest reachable length (prompt + budget), right padded per row; "concat": the first body (RotaryEmbedding,
+    Concat of the cache every step, FusedMatMul/Softmax/MatMul), kept for comparison. The prefill is the same in
+    both (it attends over the left-padded prompt with an explicit bias)."""
+    if attention not in ATTENTION:
+        raise ValueError(f"attention must be one of {ATTENTION}")
+    gqa = attention == "gqa"
     g = Graph("generate", dtype)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
@@ -301,6 +347,20 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
                                            g.i64([1])]), g.i64(1)])  # (batch, 1)
     # decode attention bias (batch, 1, 1, seq) in F; the loop appends a visible column per step
     bias0 = g.to_f(g.op("Where", [g.op("Unsqueeze", [real, g.i64([1, 2])]), g.f32(0.0), g.f32(big_negative)]))
+    if gqa:
+        # the prefill's keys are left padded; GroupQueryAttention wants row b's keys at [0, len_b): shift each row
+        # left by its padding (GatherND over (batch, kv_heads)), then append room for every decode step
+        lens = g.op("ReduceSum", ["attention_mask", g.i64([1])], keepdims=0)  # (batch)
+        shift = g.op("Sub", [seq, lens])  # (batch): left padding
+        src = g.op("Min", [g.op("Add", [g.op("Unsqueeze", [shift, g.i64([1])]), key_idx]),
+                           g.op("Sub", [seq, scalar(g, 1)])])  # (batch, seq)
+        kv_shape = g.op("Concat", [batch, g.i64([nkv]), g.op("Unsqueeze", [seq, g.i64([0])]), g.i64([1])], axis=0)
+        src = g.op("Expand", [g.op("Unsqueeze", [src, g.i64([1, 3])]), kv_shape])  # (batch, nkv, seq, 1)
+        room = g.op("ConstantOfShape", [g.op("Concat", [batch, g.i64([nkv]), g.op("Unsqueeze", [steps, g.i64([0])]),
+                                                        g.i64([hd])], axis=0)],
+                    value=helper.make_tensor("zero_kv", g.onnx_dtype, [1], [0]))
+        presents = [tuple(g.op("Concat", [g.op("GatherND", [t, src], batch_dims=2), room], axis=2) for t in kv)
+                    for kv in presents]
 
     # 2. the loops. Steps t >= 1 feed the previous token, then choose token t. ORT reads a Loop's condition on the
     # host after every iteration, which waits for the GPU and stops the host from queueing the next step's kernels
@@ -308,16 +368,21 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     # is a constant passed through (no wait), inside an outer Loop that checks after each block whether any row is
     # still running. At most BLOCK - 1 steps are wasted after the last row stops; none at a budget.
     trips = g.op("Sub", [steps, scalar(g, 1)])  # scalar, >= 0
+    # loop state: next token, its position, [decode bias (concat body)], presence, done, then the KV cache
+    kv_len = "max_len" if gqa else "total"
+    state_spec = [("tok", I64, ["batch", 1]), ("pos", I64, ["batch", 1])]
+    if not gqa:
+        state_spec.append(("bias", g.onnx_dtype, ["batch", 1, 1, "total"]))
+    state_spec += [("presence", BOOL, ["batch", vocab]), ("done", BOOL, ["batch"])]
+    n_small = len(state_spec)
+    state_spec += [(f"past.{i}.{kv}", g.onnx_dtype, ["batch", nkv, kv_len, hd])
+                   for i in range(cfg.num_layers) for kv in ("key", "value")]
+    n_state = len(state_spec)
+
     outer = Body("generate_block", g)
     o_iter = outer.input(g.fresh("block"), I64, [])
     outer.input(g.fresh("block_cond"), BOOL, [])
-    o_state = [outer.input(g.fresh("block_tok"), I64, ["batch", 1]),
-               outer.input(g.fresh("block_pos"), I64, ["batch", 1]),
-               outer.input(g.fresh("block_bias"), g.onnx_dtype, ["batch", 1, 1, "total"]),
-               outer.input(g.fresh("block_presence"), BOOL, ["batch", vocab]),
-               outer.input(g.fresh("block_done"), BOOL, ["batch"])]
-    o_past = [outer.input(g.fresh(f"block_past.{i}.{kv}"), g.onnx_dtype, ["batch", nkv, "past", hd])
-              for i in range(cfg.num_layers) for kv in ("key", "value")]
+    o_all = [outer.input(g.fresh("block_" + n), t, shape) for n, t, shape in state_spec]
     o_tokens = outer.input(g.fresh("block_tokens"), I64, ["batch", "emitted"])
     first_step = outer.op("Mul", [o_iter, scalar(g, BLOCK)])  # steps before this block
     block_steps = outer.op("Min", [scalar(g, BLOCK), outer.op("Sub", [trips, first_step])])
@@ -325,46 +390,46 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     body = Body("generate_step", g)
     b_iter = body.input(g.fresh("iter"), I64, [])
     b_cond = body.input(g.fresh("cond"), BOOL, [])
-    b_tok = body.input(g.fresh("tok"), I64, ["batch", 1])
-    b_pos = body.input(g.fresh("pos"), I64, ["batch", 1])
-    b_bias = body.input(g.fresh("bias"), g.onnx_dtype, ["batch", 1, 1, "total"])
-    b_presence = body.input(g.fresh("presence"), BOOL, ["batch", vocab])
-    b_done = body.input(g.fresh("done"), BOOL, ["batch"])
-    b_past = [(body.input(g.fresh(f"past.{i}.key"), g.onnx_dtype, ["batch", nkv, "past", hd]),
-               body.input(g.fresh(f"past.{i}.value"), g.onnx_dtype, ["batch", nkv, "past", hd]))
-              for i in range(cfg.num_layers)]
-    bias = body.op("Concat", [b_bias, body.op("Slice", [b_bias, body.i64([-1]), body.i64([np.iinfo(np.int64).max]),
-                                                         body.i64([3])])], axis=3)  # last column is visible
-    x = body.op("Gather", [fw.embed, b_tok], axis=0)  # (batch, 1, hidden)
-    b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
+    b_all = [body.input(g.fresh(n), t, shape) for n, t, shape in state_spec]
+    b_tok, b_pos = b_all[0], b_all[1]
+    b_presence, b_done = b_all[n_small - 2], b_all[n_small - 1]
+    b_past = [(b_all[n_small + 2 * i], b_all[n_small + 2 * i + 1]) for i in range(cfg.num_layers)]
     step = body.op("Add", [body.op("Add", [b_iter, first_step]), scalar(g, 1)])
+    x = body.op("Gather", [fw.embed, b_tok], axis=0)  # (batch, 1, hidden)
+    if gqa:
+        # the fed token's position is its row's key count - 1 (keys right padded); the longest row has seq + step
+        # keys (a CPU-side scalar: ORT's CUDA kernel reads total_sequence_length on the host)
+        seqlens_k = body.op("Cast", [body.op("Squeeze", [b_pos, body.i64([1])])], to=TensorProto.INT32)
+        total = body.op("Cast", [body.op("Add", [seq, step])], to=TensorProto.INT32)
+        b_logits, b_presents = gqa_step(body, fw, x, seqlens_k, total, cos, sin, b_past)
+        small_out = []
+    else:
+        b_bias = b_all[2]
+        bias = body.op("Concat", [b_bias, body.op("Slice", [b_bias, body.i64([-1]),
+                                                             body.i64([np.iinfo(np.int64).max]),
+                                                             body.i64([3])])], axis=3)  # last column is visible
+        b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
+        small_out = [bias]
     emitted, next_in, presence_out, done_out = select(body, b_logits, b_presence, b_done, step, "max_new_tokens",
                                                       temperature, penalty, eos, pad, "uniform", vocab)
     body.outputs.append(helper.make_tensor_value_info(b_cond, BOOL, []))  # passed through: no wait on the GPU
-    for name, t, shape in ((next_in, I64, ["batch", 1]), (body.op("Add", [b_pos, body.i64(1)]), I64, ["batch", 1]),
-                           (bias, g.onnx_dtype, ["batch", 1, 1, "total"]), (presence_out, BOOL, ["batch", vocab]),
-                           (done_out, BOOL, ["batch"])):
+    outs = [next_in, body.op("Add", [b_pos, body.i64(1)])] + small_out + [presence_out, done_out]
+    outs += [t for kv in b_presents for t in kv]
+    for name, (_, t, shape) in zip(outs, state_spec):
         body.outputs.append(helper.make_tensor_value_info(name, t, shape))
-    for k, v in b_presents:
-        body.outputs.append(helper.make_tensor_value_info(k, g.onnx_dtype, ["batch", nkv, "total", hd]))
-        body.outputs.append(helper.make_tensor_value_info(v, g.onnx_dtype, ["batch", nkv, "total", hd]))
     body.outputs.append(helper.make_tensor_value_info(emitted, I64, ["batch"]))
 
     always = g.fresh("always")
     g.initializers.append(numpy_helper.from_array(np.array(True), always))  # 0-d
-    n_state = 5 + 2 * cfg.num_layers
     inner_out = [g.fresh("step_state") for _ in range(n_state)] + [g.fresh("block_emitted")]
-    outer.nodes.append(helper.make_node("Loop", [block_steps, always] + o_state + o_past, inner_out,
+    outer.nodes.append(helper.make_node("Loop", [block_steps, always] + o_all, inner_out,
                                         name=g.fresh("n_step_loop"), body=body.graph()))
-    done_after = inner_out[4]
+    done_after = inner_out[n_small - 1]
     any_active = outer.op("Cast", [outer.op("ReduceMax", [outer.op("Cast", [outer.op("Not", [done_after])],
                                                                    to=TensorProto.INT32)], keepdims=0)], to=BOOL)
     tokens_out = outer.op("Concat", [o_tokens, outer.op("Transpose", [inner_out[-1]], perm=[1, 0])], axis=1)
     outer.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))
-    state_types = [(I64, ["batch", 1]), (I64, ["batch", 1]), (g.onnx_dtype, ["batch", 1, 1, "total"]),
-                   (BOOL, ["batch", vocab]), (BOOL, ["batch"])] + [(g.onnx_dtype, ["batch", nkv, "total", hd])] * (
-        2 * cfg.num_layers)
-    for name, (t, shape) in zip(inner_out[:-1], state_types):
+    for name, (_, t, shape) in zip(inner_out[:-1], state_spec):
         outer.outputs.append(helper.make_tensor_value_info(name, t, shape))
     outer.outputs.append(helper.make_tensor_value_info(tokens_out, I64, ["batch", "emitted"]))
 
@@ -372,7 +437,8 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     more = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Not", [done])], to=TensorProto.INT32)],
                               keepdims=0)], to=BOOL)
     first = g.op("Unsqueeze", [emitted0, g.i64([1])])  # (batch, 1)
-    loop_in = [blocks, more, next0, next_pos, bias0, presence, done] + [t for kv in presents for t in kv] + [first]
+    small_in = [next0, next_pos] + ([] if gqa else [bias0]) + [presence, done]
+    loop_in = [blocks, more] + small_in + [t for kv in presents for t in kv] + [first]
     loop_out = [g.fresh("final") for _ in range(n_state)] + ["tokens"]
     g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=outer.graph()))
     g.output("tokens", I64, ["batch", "steps"])
