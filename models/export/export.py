@@ -242,7 +242,7 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
-           weights=None, cfg: dict = None, source: str = None, attention: str = "gqa") -> dict:
+           weights=None, cfg: dict = None, source: str = None, attention: str = "concat") -> dict:
     """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
     `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run); `attention`
     the decode steps' attention in generate.onnx (generate.ATTENTION)."""
@@ -364,9 +364,10 @@ def main(argv=None):
                     help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
     ap.add_argument("--layers", type=int, help="--random-full: fewer layers (a quick check of the tool)")
     ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
-    ap.add_argument("--attention", choices=generate.ATTENTION, default="gqa",
-                    help="generate.onnx decode steps: GroupQueryAttention over a preallocated KV buffer (gqa), or "
-                         "the first body that concatenates the cache every step (concat, for comparison)")
+    ap.add_argument("--attention", choices=generate.ATTENTION, default="concat",
+                    help="generate.onnx decode steps: the body that concatenates the cache every step (concat), or "
+                         "GroupQueryAttention over a preallocated KV buffer (gqa; measured no faster at batch 1 and "
+                         "slower at batch 32 on an H100, BENCHMARKS.md)")
     args = ap.parse_args(argv)
     parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop, "attention": args.attention}
 

@@ -24,6 +24,10 @@ ONNX Runtime applies no graph fusions inside a Loop body, so the body is written
 and SkipSimplifiedLayerNormalization for RMSNorm + residual, one q/k/v matmul, com.microsoft RotaryEmbedding,
 FusedMatMul for scaled scores, QuickGelu(alpha=1) for SiLU, MatMulNBits for int4 weights. The prefill before the
 loop uses the same builder (outer graph; ORT may fuse further there).
+
+attention="gqa" writes the decode steps with com.microsoft GroupQueryAttention instead (one node per layer for
+rotary, KV append and attention, over a right-padded KV buffer of prompt + budget positions); same inputs, outputs
+and greedy ids. Measured no faster at batch 1 and slower at batch 32 on an H100 (BENCHMARKS.md): not the default.
 """
 
 import math
@@ -282,7 +286,7 @@ ATTENTION = ("gqa", "concat")
 
 
 def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int,
-                   attention: str = "gqa"):
+                   attention: str = "concat"):
     """attention: how the decode steps attend. "gqa": GroupQueryAttention over a KV buffer preallocated to the
     longest reachable length (prompt + budget), right padded per row; "concat": the first body (RotaryEmbedding,
     Concat of the cache every step, FusedMatMul/Softmax/MatMul), kept for comparison. The prefill is the same in
