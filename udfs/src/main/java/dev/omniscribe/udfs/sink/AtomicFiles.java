@@ -5,7 +5,6 @@ import dev.omniscribe.udfs.fs.S3aFileSystem;
 import dev.omniscribe.udfs.fs.Storage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.UUID;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
@@ -18,7 +17,9 @@ public final class AtomicFiles {
     /**
      * Writes {@code content} as UTF-8 to a hidden temporary file next to {@code target}, then
      * renames it over {@code target} (replacing an existing file). The temporary name starts with a
-     * dot and ends with {@code .tmp}, so the job's source never reads it.
+     * dot and ends with {@code .tmp}, so the job's source never reads it. It is the same for every
+     * attempt at one target, so an attempt that died mid-write (a task manager killed) leaves no
+     * stray file once a later attempt succeeds; Flink runs one attempt of a task at a time.
      */
     public static void write(Path target, String content) throws IOException {
         write(Storage.DEFAULT, target, content);
@@ -38,9 +39,9 @@ public final class AtomicFiles {
         }
         Path dir = target.getParent();
         fs.mkdirs(dir);
-        Path tmp = FlinkPaths.child(dir, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+        Path tmp = FlinkPaths.child(dir, "." + target.getName() + ".tmp");
         try {
-            try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.NO_OVERWRITE)) {
+            try (FSDataOutputStream out = fs.create(tmp, FileSystem.WriteMode.OVERWRITE)) {
                 out.write(content.getBytes(StandardCharsets.UTF_8));
                 out.sync();
             }
