@@ -309,7 +309,8 @@ public final class TranscribeCommand implements Callable<Integer> {
                         systemPrompt,
                         prompt,
                         engineThreads,
-                        gpus);
+                        gpus,
+                        0); // batch job: unload the engine as soon as its last task closes
         SegmentationSettings segmentation = SegmentationSettings.ofSeconds(segmentDuration);
         JobSettings settings =
                 new JobSettings(

@@ -59,34 +59,6 @@ public record EngineSettings(
                 maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt);
     }
 
-    /** Settings whose engine is unloaded as soon as its last task closes (idle timeout 0). */
-    public EngineSettings(
-            String modelDir,
-            int batchSize,
-            long batchWaitMs,
-            int maxNewTokens,
-            double temperature,
-            double repetitionPenalty,
-            long seed,
-            String systemPrompt,
-            String prompt,
-            int threads,
-            int gpus) {
-        this(
-                modelDir,
-                batchSize,
-                batchWaitMs,
-                maxNewTokens,
-                temperature,
-                repetitionPenalty,
-                seed,
-                systemPrompt,
-                prompt,
-                threads,
-                gpus,
-                0);
-    }
-
     /** {@link #idleTimeoutMs()} as a duration (negative: kept while the JVM lives). */
     public Duration idleTimeout() {
         return Duration.ofMillis(idleTimeoutMs);
@@ -105,6 +77,7 @@ public record EngineSettings(
                 d.seed(),
                 null,
                 null,
+                0,
                 0,
                 0);
     }

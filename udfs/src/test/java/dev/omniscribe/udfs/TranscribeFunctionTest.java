@@ -114,6 +114,7 @@ class TranscribeFunctionTest {
                         null,
                         "word ".repeat(40_000),
                         1,
+                        0,
                         0);
 
         List<TranscribedSegment> out;
