@@ -242,10 +242,10 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
-           weights=None, cfg: dict = None, source: str = None, attention: str = "concat") -> dict:
+           weights=None, cfg: dict = None, source: str = None, unroll: int = generate.UNROLL) -> dict:
     """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
-    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run); `attention`
-    the decode steps' attention in generate.onnx (generate.ATTENTION)."""
+    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run); `unroll`
+    the decode steps per iteration of generate.onnx's Loop."""
     if not (step_decoder or loop):
         raise SystemExit("nothing to export: neither the step decoder nor the generation loop")
     cfg = cfg or thinker_config(checkpoint)
@@ -297,9 +297,9 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     tokens = token_ids(checkpoint, cfg)
     if loop:
         log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype}, "
-            f"attention {attention})")
+            f"{unroll} steps per iteration)")
         generate_model = generate.build_generate(dcfg, weights, linear_of, weights.get("model.embed_tokens.weight"),
-                                                 np_dtype, pad=tokens["pad"], attention=attention)
+                                                 np_dtype, pad=tokens["pad"], unroll=unroll)
         save_onnx(generate_model, out_dir, "generate.onnx")
         written.append(("generate", io_only(generate_model)))
         del generate_model
@@ -364,12 +364,11 @@ def main(argv=None):
                     help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
     ap.add_argument("--layers", type=int, help="--random-full: fewer layers (a quick check of the tool)")
     ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
-    ap.add_argument("--attention", choices=generate.ATTENTION, default="concat",
-                    help="generate.onnx decode steps: the body that concatenates the cache every step (concat), or "
-                         "GroupQueryAttention over a preallocated KV buffer (gqa; measured no faster at batch 1 and "
-                         "slower at batch 32 on an H100, BENCHMARKS.md)")
+    ap.add_argument("--unroll", type=int, default=generate.UNROLL,
+                    help="generate.onnx: decode steps per Loop iteration (the loop checks for stopped rows, and ONNX "
+                         "Runtime waits for the GPU, once per iteration)")
     args = ap.parse_args(argv)
-    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop, "attention": args.attention}
+    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop, "unroll": args.unroll}
 
     if args.tiny:
         import tiny

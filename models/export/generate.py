@@ -20,14 +20,19 @@ Per step (transformers' semantics, as the Java step loop): penalty over prompt a
 (score < 0 ? score * p : score / p), then argmax or sampling, then stop check. A finished row emits and feeds
 the pad id. Sampling is inverse-CDF with the caller's uniform draws, so a request's seed fixes its tokens.
 
-ONNX Runtime applies no graph fusions inside a Loop body, so the body is written fused: SimplifiedLayerNormalization
-and SkipSimplifiedLayerNormalization for RMSNorm + residual, one q/k/v matmul, com.microsoft RotaryEmbedding,
-FusedMatMul for scaled scores, QuickGelu(alpha=1) for SiLU, MatMulNBits for int4 weights. The prefill before the
-loop uses the same builder (outer graph; ORT may fuse further there).
-
-attention="gqa" writes the decode steps with com.microsoft GroupQueryAttention instead (one node per layer for
-rotary, KV append and attention, over a right-padded KV buffer of prompt + budget positions); same inputs, outputs
-and greedy ids. Measured no faster at batch 1 and slower at batch 32 on an H100 (BENCHMARKS.md): not the default.
+Written for ONNX Runtime's CUDA provider, from a GPU timeline of the loop (CUPTI, tools/gpu-trace):
+- ORT applies no graph fusions inside a Loop body, so the body is written fused: SimplifiedLayerNormalization
+  and SkipSimplifiedLayerNormalization for RMSNorm + residual, one q/k/v matmul, com.microsoft RotaryEmbedding,
+  FusedMatMul for scaled scores, QuickGelu(alpha=1) for SiLU, MatMulNBits for int4 weights. The prefill before the
+  loop uses the same builder (outer graph; ORT may fuse further there).
+- The KV cache is a buffer of prompt + budget positions, written with ScatterElements and attended through a
+  bias that hides the positions not written yet: ORT's CUDA Concat copies index tables from the host on every
+  call, and 57 of them a step left the GPU idle ~1.2 ms a step at batch 1.
+- No value of the body goes to the host: ArgMax over int32 has no CUDA kernel (ORT ran it on the CPU, a wait for
+  the GPU every step), cuDNN's ArgMax over the vocabulary took 12 ms at batch 32, and a one-pass TopK over it
+  0.8 ms; the argmax is the first of a two-pass top-k.
+- Each Loop iteration runs UNROLL steps: ORT reads the condition on the host (a wait for the GPU) and spends
+  ~0.3 ms of host time between iterations.
 """
 
 import math
@@ -40,7 +45,8 @@ from graphs import MS_DOMAIN, Graph
 
 F32, I64, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 TOP_K = 50  # sampling considers the 50 most likely ids, as transformers' default generation config
-BLOCK = 8  # decode steps per inner Loop (the outer Loop checks for stopped rows between blocks)
+TOPK_GROUP = 1024  # ids per group in the first pass of the two-pass top-k (top_k), for large vocabularies
+UNROLL = 8  # decode steps per Loop iteration (the loop checks for stopped rows between iterations)
 
 
 class Body(Graph):
@@ -142,12 +148,17 @@ def scalar(g: Graph, value: int) -> str:
     return name
 
 
-def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, cos: str, sin: str, past, single: bool):
+def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, cos: str, sin: str, past, single: bool,
+               kv_index: str = None):
     """Decoder forward over new tokens with a KV cache, written with fused ops.
 
     x (batch, seq, hidden) F embeddings; positions (batch, seq) int64; bias: additive attention bias,
     (batch, 1, 1, seq, total) float32 when not single, (batch, 1, 1, total) F when single (seq == 1);
     cos/sin (max_pos, head_dim/2) F; past [(k, v)] (batch, kv_heads, past, head_dim) F.
+    kv_index (single only): (batch, kv_heads, 1, head_dim) int64, every entry the position to write: the new
+    key/value go into `past` there (ScatterElements; `past` is a fixed-size buffer, `total` its length) instead
+    of being appended (Concat: its CUDA kernel copies index tables from the host every call, which stalls the
+    GPU at batch 1, and the cache's size changes every step).
     Returns (logits (batch, vocab) float32 of the last position, presents).
     """
     cfg = fw.cfg
@@ -177,8 +188,12 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
             k = g.op("Transpose", [g.op("Reshape", [k, g.i64([0, 0, nkv, hd])])], perm=[0, 2, 1, 3])
             v = g.op("Transpose", [g.op("Reshape", [v, g.i64([0, 0, nkv, hd])])], perm=[0, 2, 1, 3])
         pk, pv = past[i]
-        present_k = g.op("Concat", [pk, k], axis=2, name=f"present.{i}.key")  # (b, nkv, total, hd)
-        present_v = g.op("Concat", [pv, v], axis=2, name=f"present.{i}.value")
+        if kv_index is None:
+            present_k = g.op("Concat", [pk, k], axis=2, name=f"present.{i}.key")  # (b, nkv, total, hd)
+            present_v = g.op("Concat", [pv, v], axis=2, name=f"present.{i}.value")
+        else:
+            present_k = g.op("ScatterElements", [pk, kv_index, k], axis=2, name=f"present.{i}.key")
+            present_v = g.op("ScatterElements", [pv, kv_index, v], axis=2, name=f"present.{i}.value")
         presents.append((present_k, present_v))
         scores = g.op("FusedMatMul", [qg, present_k], domain=MS_DOMAIN, transA=0, transB=1,
                       alpha=1.0 / math.sqrt(hd))  # (b, nkv, groups*s, total)
@@ -210,39 +225,33 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
     return logits, presents
 
 
-def gqa_step(g: Graph, fw: FusedWeights, x: str, seqlens_k: str, total: str, cos: str, sin: str, past):
-    """One decode step (seq == 1) with com.microsoft GroupQueryAttention: rotary, KV append and attention in one
-    node per layer.
+def top_k(g: Graph, logits: str, k: int, vocab: int):
+    """The k largest of float32 logits (batch, vocab), sorted, ties to the lower id (as ArgMax and a CPU TopK).
 
-    x (batch, 1, hidden) F; seqlens_k (batch) int32: each row's key count - 1 including this token, which is also
-    its position (the KV buffer is right padded: row b's keys are at [0, seqlens_k[b]]); total: int32 scalar, the
-    largest key count; cos/sin (max_pos, head_dim/2) F; past [(k, v)] (batch, kv_heads, max_len, head_dim) F.
-    Returns (logits (batch, vocab) float32, presents of the same shape as past).
+    In two passes when the vocabulary is large: the k largest of every group of TOPK_GROUP ids, then the k largest
+    of those. ORT's CUDA TopK gives a long row (152064 ids) to one thread block (~0.8 ms a step at any batch); rows
+    of TOPK_GROUP ids are sorted in parallel. The result is the same set in the same order: each group's
+    candidates keep their order, and candidates of lower groups (lower ids) come first among equal values.
+    Returns (values (batch, k) float32, ids (batch, k) int64).
     """
-    cfg = fw.cfg
-    nh, nkv, eps = cfg.num_heads, cfg.num_kv_heads, cfg.rms_norm_eps
-    h = g.op("SimplifiedLayerNormalization", [x, fw.layers[0]["ln1"]], axis=-1, epsilon=eps, stash_type=1,
-             name="ln1")
-    presents = []
-    for i, w in enumerate(fw.layers):
-        qkv = apply_linear(g, h, w["qkv"], f"l{i}.qkv")  # packed (batch, 1, (nh + 2 nkv) hd)
-        pk, pv = past[i]
-        ctx, present_k, present_v = g.op(
-            "GroupQueryAttention", [qkv, "", "", pk, pv, seqlens_k, total, cos, sin], domain=MS_DOMAIN,
-            num_heads=nh, kv_num_heads=nkv, do_rotary=1, rotary_interleaved=0, outputs=3, name=f"l{i}.gqa")
-        presents.append((present_k, present_v))
-        o = apply_linear(g, ctx, w["o"], f"l{i}.o")
-        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, o, w["ln2"]], domain=MS_DOMAIN, epsilon=eps,
-                          outputs=4, name=f"l{i}.ln2")
-        gate = apply_linear(g, h, w["gate"], f"l{i}.gate")
-        up = apply_linear(g, h, w["up"], f"l{i}.up")
-        act = g.op("Mul", [g.op("QuickGelu", [gate], domain=MS_DOMAIN, alpha=1.0), up])
-        down = apply_linear(g, act, w["down"], f"l{i}.down")
-        gamma = fw.layers[i + 1]["ln1"] if i + 1 < len(fw.layers) else fw.norm
-        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, down, gamma], domain=MS_DOMAIN, epsilon=eps,
-                          outputs=4, name=f"l{i}.ln_next")
-    logits = g.to_f32(apply_linear(g, h, fw.lm_head, "lm_head"))  # (b, 1, vocab)
-    return g.op("Squeeze", [logits, g.i64([1])]), presents
+    size = TOPK_GROUP  # smaller groups for small vocabularies, so that the tiny test model takes this path too
+    while size > 64 and vocab < 8 * size:
+        size //= 2
+    if vocab <= size:
+        return g.op("TopK", [logits, g.i64([k])], axis=-1, largest=1, sorted=1, outputs=2)
+    groups = -(-vocab // size)
+    x = logits
+    if groups * size != vocab:  # pad with the lowest float: never among the k largest (vocab >= k)
+        x = g.op("Pad", [x, g.i64([0, 0, 0, groups * size - vocab]), g.f32(float(np.finfo(np.float32).min))])
+    k1 = min(k, size)
+    v1, i1 = g.op("TopK", [g.op("Reshape", [x, g.i64([-1, size])]), g.i64([k1])], axis=-1, largest=1,
+                  sorted=1, outputs=2)  # (batch * groups, k1)
+    offsets = g.const(g.fresh("topk.group_offsets"), (np.arange(groups, dtype=np.int64) * size).reshape(groups, 1))
+    ids1 = g.op("Reshape", [g.op("Add", [g.op("Reshape", [i1, g.i64([-1, groups, k1])]), offsets]),
+                            g.i64([-1, groups * k1])])  # (batch, groups * k1) vocabulary ids
+    top, pos = g.op("TopK", [g.op("Reshape", [v1, g.i64([-1, groups * k1])]), g.i64([k])], axis=-1, largest=1,
+                    sorted=1, outputs=2)
+    return top, g.op("GatherElements", [ids1, pos], axis=1)
 
 
 def select(g: Graph, logits, presence, finished, step, budget, temperature, penalty, eos, pad, uniform, vocab):
@@ -250,25 +259,31 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
 
     presence (batch, vocab) bool: ids seen (prompt + generated); finished (batch) bool; step: int64 scalar, tokens
     already emitted per row; budget (batch) int64; temperature / penalty (batch, 1) float32; eos (n) int64;
-    uniform (batch, steps) float32 in [0, 1), column `step` used.
+    uniform (batch, steps) float32 in [0, 1), column min(step, steps - 1) used.
+    Every node runs on the GPU: no value goes to the host, so ORT never waits for the GPU inside the loop.
     Returns (emitted (batch), next input (batch, 1), presence, finished).
     """
     # repetition penalty over seen ids: score < 0 ? score * p : score / p
     penalized = g.op("Where", [g.op("Less", [logits, g.f32(0.0)]), g.op("Mul", [logits, penalty]),
                                g.op("Div", [logits, penalty])])
     logits = g.op("Where", [presence, penalized, logits])
-    # argmax where T == 0; else a draw from softmax(logits / T) over the TOP_K most likely ids (transformers'
-    # default top_k), inverse-CDF with this step's uniform u: the first id whose cumulative probability exceeds u.
-    # (A cumulative sum over the whole vocabulary costs ORT's CUDA CumSum O(vocab^2) per row: milliseconds.)
-    greedy = g.op("ArgMax", [logits], axis=-1, keepdims=0)  # (batch); ties: lowest id
+    # argmax where T == 0 (the first of the top ids; ORT's CUDA ArgMax over 152064 ids took 12 ms at batch 32);
+    # else a draw from softmax(logits / T) over the TOP_K most likely ids (transformers' default top_k),
+    # inverse-CDF with this step's uniform u: the first rank whose cumulative probability exceeds u, i.e. the
+    # number of ranks whose cumulative probability does not (a cumulative sum over the whole vocabulary costs
+    # ORT's CUDA CumSum O(vocab^2) per row).
+    k = min(TOP_K, vocab)
+    top, top_ids = top_k(g, logits, k, vocab)
+    greedy = g.op("Squeeze", [g.op("Slice", [top_ids, g.i64([0]), g.i64([1]), g.i64([1])]), g.i64([1])])
     hot = g.op("Greater", [temperature, g.f32(0.0)])  # (batch, 1)
-    top, top_ids = g.op("TopK", [logits, g.i64([min(TOP_K, vocab)])], axis=-1, largest=1, sorted=1, outputs=2)
     probs = g.op("Softmax", [g.op("Div", [top, g.op("Where", [hot, temperature, g.f32(1.0)])])], axis=-1)
     cdf = g.op("CumSum", [probs, scalar(g, 1)])  # (batch, k)
     total = g.op("Slice", [cdf, g.i64([-1]), g.i64([np.iinfo(np.int64).max]), g.i64([1])])  # (batch, 1)
-    u = g.op("Unsqueeze", [g.op("Gather", [uniform, step], axis=1), g.i64([1])])  # (batch, 1)
-    above = g.op("Cast", [g.op("Greater", [cdf, g.op("Mul", [u, total])])], to=TensorProto.INT32)
-    pick = g.op("ArgMax", [above], axis=-1, keepdims=1)  # (batch, 1): first rank above u
+    last = g.op("Sub", [g.op("Gather", [g.op("Shape", [uniform]), scalar(g, 1)], axis=0), scalar(g, 1)])
+    u = g.op("Unsqueeze", [g.op("Gather", [uniform, g.op("Min", [step, last])], axis=1), g.i64([1])])  # (batch, 1)
+    below = g.op("Cast", [g.op("LessOrEqual", [cdf, g.op("Mul", [u, total])])], to=F32)
+    rank = g.op("Cast", [g.op("ReduceSum", [below, g.i64([1])], keepdims=1)], to=I64)  # (batch, 1)
+    pick = g.op("Min", [rank, g.i64(k - 1)])
     sampled = g.op("Squeeze", [g.op("GatherElements", [top_ids, pick], axis=1), g.i64([1])])
     token = g.op("Where", [g.op("Squeeze", [hot, g.i64([1])]), sampled, greedy])
     token2 = g.op("Unsqueeze", [token, g.i64([1])])  # (batch, 1)
@@ -282,18 +297,11 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     return emitted, next_in, presence, done
 
 
-ATTENTION = ("gqa", "concat")
-
-
 def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int,
-                   attention: str = "concat"):
-    """attention: how the decode steps attend. "gqa": GroupQueryAttention over a KV buffer preallocated to the
-    longest reachable length (prompt + budget), right padded per row; "concat": the first body (RotaryEmbedding,
-    Concat of the cache every step, FusedMatMul/Softmax/MatMul), kept for comparison. The prefill is the same in
-    both (it attends over the left-padded prompt with an explicit bias)."""
-    if attention not in ATTENTION:
-        raise ValueError(f"attention must be one of {ATTENTION}")
-    gqa = attention == "gqa"
+                   unroll: int = UNROLL):
+    """Prefill, then a Loop whose body runs `unroll` decode steps (see the module doc)."""
+    if unroll < 1:
+        raise ValueError("unroll must be >= 1")
     g = Graph("generate", dtype)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
@@ -311,11 +319,16 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     temperature = g.op("Unsqueeze", ["temperature", g.i64([1])])  # (batch, 1)
     penalty = g.op("Unsqueeze", ["repetition_penalty", g.i64([1])])
     eos = g.op("Unsqueeze", ["eos_ids", g.i64([0])])  # (1, n)
-    steps = g.op("ReduceMax", ["max_new_tokens"], keepdims=0)  # scalar: loop trips + 1
-
-    # RoPE tables for every position this call can reach: (seq + steps, head_dim / 2), float32 math as transformers
+    steps = g.op("ReduceMax", ["max_new_tokens"], keepdims=0)  # scalar: the prefill's token + decode steps
+    # decode steps after the prefill's token, rounded up to whole loop iterations: the KV buffer's room
+    iters = g.op("Div", [g.op("Add", [steps, scalar(g, unroll - 2)]), scalar(g, unroll)])  # ceil((steps - 1) / u)
+    room = g.op("Mul", [iters, scalar(g, unroll)])
     seq = g.op("Gather", [g.op("Shape", ["input_ids"]), scalar(g, 1)], axis=0)  # scalar
-    positions = g.op("Cast", [g.op("Range", [scalar(g, 0), g.op("Add", [seq, steps]), scalar(g, 1)])], to=F32)
+    length = g.op("Add", [seq, room])  # KV buffer length
+
+    # RoPE tables for every position this call can reach, float32 math as transformers
+    positions = g.op("Cast", [g.op("Range", [scalar(g, 0), g.op("Add", [length, scalar(g, 1)]), scalar(g, 1)])],
+                     to=F32)
     inv_freq = g.f32(graphs.rope_inv_freq(hd, cfg.rope_theta).reshape(1, -1), name="rope.inv_freq")
     freqs = g.op("Mul", [g.op("Unsqueeze", [positions, g.i64([1])]), inv_freq])
     cos = g.to_f(g.op("Cos", [freqs]))
@@ -349,101 +362,65 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     # decode positions continue from the last prompt position
     next_pos = g.op("Add", [g.op("Slice", ["position_ids", g.i64([-1]), g.i64([np.iinfo(np.int64).max]),
                                            g.i64([1])]), g.i64(1)])  # (batch, 1)
-    # decode attention bias (batch, 1, 1, seq) in F; the loop appends a visible column per step
-    bias0 = g.to_f(g.op("Where", [g.op("Unsqueeze", [real, g.i64([1, 2])]), g.f32(0.0), g.f32(big_negative)]))
-    if gqa:
-        # the prefill's keys are left padded; GroupQueryAttention wants row b's keys at [0, len_b): shift each row
-        # left by its padding (GatherND over (batch, kv_heads)), then append room for every decode step
-        lens = g.op("ReduceSum", ["attention_mask", g.i64([1])], keepdims=0)  # (batch)
-        shift = g.op("Sub", [seq, lens])  # (batch): left padding
-        src = g.op("Min", [g.op("Add", [g.op("Unsqueeze", [shift, g.i64([1])]), key_idx]),
-                           g.op("Sub", [seq, scalar(g, 1)])])  # (batch, seq)
-        kv_shape = g.op("Concat", [batch, g.i64([nkv]), g.op("Unsqueeze", [seq, g.i64([0])]), g.i64([1])], axis=0)
-        src = g.op("Expand", [g.op("Unsqueeze", [src, g.i64([1, 3])]), kv_shape])  # (batch, nkv, seq, 1)
-        room = g.op("ConstantOfShape", [g.op("Concat", [batch, g.i64([nkv]), g.op("Unsqueeze", [steps, g.i64([0])]),
-                                                        g.i64([hd])], axis=0)],
-                    value=helper.make_tensor("zero_kv", g.onnx_dtype, [1], [0]))
-        presents = [tuple(g.op("Concat", [g.op("GatherND", [t, src], batch_dims=2), room], axis=2) for t in kv)
-                    for kv in presents]
 
-    # 2. the loops. Steps t >= 1 feed the previous token, then choose token t. ORT reads a Loop's condition on the
-    # host after every iteration, which waits for the GPU and stops the host from queueing the next step's kernels
-    # while the GPU runs this one. So the steps run in blocks: an inner Loop of up to BLOCK steps whose condition
-    # is a constant passed through (no wait), inside an outer Loop that checks after each block whether any row is
-    # still running. At most BLOCK - 1 steps are wasted after the last row stops; none at a budget.
-    trips = g.op("Sub", [steps, scalar(g, 1)])  # scalar, >= 0
-    # loop state: next token, its position, [decode bias (concat body)], presence, done, then the KV cache
-    kv_len = "max_len" if gqa else "total"
-    state_spec = [("tok", I64, ["batch", 1]), ("pos", I64, ["batch", 1])]
-    if not gqa:
-        state_spec.append(("bias", g.onnx_dtype, ["batch", 1, 1, "total"]))
-    state_spec += [("presence", BOOL, ["batch", vocab]), ("done", BOOL, ["batch"])]
+    # the KV cache becomes a buffer of `length` positions: the prompt's (left padded), then room for every decode
+    # step; decode step s writes position seq + s - 1 and attends to positions <= it that are not padding
+    room_pad = g.op("Concat", [g.i64([0, 0, 0, 0, 0, 0]), g.op("Unsqueeze", [room, g.i64([0])]), g.i64([0])],
+                    axis=0)  # Pad's begins then ends: room at the end of the positions axis
+    buffers = [tuple(g.op("Pad", [t, room_pad]) for t in kv) for kv in presents]  # (batch, nkv, length, hd)
+    bias_pad = g.op("Concat", [g.i64([0, 0, 0, 0, 0, 0, 0]), g.op("Unsqueeze", [room, g.i64([0])])], axis=0)
+    decode_bias = g.op("Pad", [g.to_f(g.op("Where", [g.op("Unsqueeze", [real, g.i64([1, 2])]), g.f32(0.0),
+                                                     g.f32(big_negative)])), bias_pad])  # (batch, 1, 1, length)
+    key_pos = g.op("Range", [scalar(g, 0), length, scalar(g, 1)])  # (length)
+    kv_index_shape = g.op("Concat", [batch, g.i64([nkv, 1, hd])], axis=0)
+
+    # 2. the loop: each iteration runs `unroll` decode steps, then the loop goes on while a row is running. ONNX
+    # Runtime reads the condition on the host, which waits for the GPU, and spends ~0.3 ms of host time between
+    # iterations; both are paid once per `unroll` steps. Up to unroll - 1 steps past the last stop or the budget
+    # may be computed; their tokens are pad, and the output is cut to the budget.
+    state_spec = [("tok", I64, ["batch", 1]), ("pos", I64, ["batch", 1]), ("presence", BOOL, ["batch", vocab]),
+                  ("done", BOOL, ["batch"])]
     n_small = len(state_spec)
-    state_spec += [(f"past.{i}.{kv}", g.onnx_dtype, ["batch", nkv, kv_len, hd])
+    state_spec += [(f"past.{i}.{kv}", g.onnx_dtype, ["batch", nkv, "length", hd])
                    for i in range(cfg.num_layers) for kv in ("key", "value")]
-    n_state = len(state_spec)
 
-    outer = Body("generate_block", g)
-    o_iter = outer.input(g.fresh("block"), I64, [])
-    outer.input(g.fresh("block_cond"), BOOL, [])
-    o_all = [outer.input(g.fresh("block_" + n), t, shape) for n, t, shape in state_spec]
-    o_tokens = outer.input(g.fresh("block_tokens"), I64, ["batch", "emitted"])
-    first_step = outer.op("Mul", [o_iter, scalar(g, BLOCK)])  # steps before this block
-    block_steps = outer.op("Min", [scalar(g, BLOCK), outer.op("Sub", [trips, first_step])])
-
-    body = Body("generate_step", g)
+    body = Body("generate_steps", g)
     b_iter = body.input(g.fresh("iter"), I64, [])
-    b_cond = body.input(g.fresh("cond"), BOOL, [])
+    body.input(g.fresh("cond"), BOOL, [])
     b_all = [body.input(g.fresh(n), t, shape) for n, t, shape in state_spec]
-    b_tok, b_pos = b_all[0], b_all[1]
-    b_presence, b_done = b_all[n_small - 2], b_all[n_small - 1]
-    b_past = [(b_all[n_small + 2 * i], b_all[n_small + 2 * i + 1]) for i in range(cfg.num_layers)]
-    step = body.op("Add", [body.op("Add", [b_iter, first_step]), scalar(g, 1)])
-    x = body.op("Gather", [fw.embed, b_tok], axis=0)  # (batch, 1, hidden)
-    if gqa:
-        # the fed token's position is its row's key count - 1 (keys right padded); the longest row has seq + step
-        # keys (a CPU-side scalar: ORT's CUDA kernel reads total_sequence_length on the host)
-        seqlens_k = body.op("Cast", [body.op("Squeeze", [b_pos, body.i64([1])])], to=TensorProto.INT32)
-        total = body.op("Cast", [body.op("Add", [seq, step])], to=TensorProto.INT32)
-        b_logits, b_presents = gqa_step(body, fw, x, seqlens_k, total, cos, sin, b_past)
-        small_out = []
-    else:
-        b_bias = b_all[2]
-        bias = body.op("Concat", [b_bias, body.op("Slice", [b_bias, body.i64([-1]),
-                                                             body.i64([np.iinfo(np.int64).max]),
-                                                             body.i64([3])])], axis=3)  # last column is visible
-        b_logits, b_presents = fused_step(body, fw, x, b_pos, bias, cos, sin, b_past, single=True)
-        small_out = [bias]
-    emitted, next_in, presence_out, done_out = select(body, b_logits, b_presence, b_done, step, "max_new_tokens",
-                                                      temperature, penalty, eos, pad, "uniform", vocab)
-    body.outputs.append(helper.make_tensor_value_info(b_cond, BOOL, []))  # passed through: no wait on the GPU
-    outs = [next_in, body.op("Add", [b_pos, body.i64(1)])] + small_out + [presence_out, done_out]
-    outs += [t for kv in b_presents for t in kv]
+    tok, pos, presence_b, done_b = b_all[:n_small]
+    kv = [(b_all[n_small + 2 * i], b_all[n_small + 2 * i + 1]) for i in range(cfg.num_layers)]
+    first_step = body.op("Add", [body.op("Mul", [b_iter, scalar(g, unroll)]), scalar(g, 1)])
+    emitted_steps = []
+    for j in range(unroll):
+        step = body.op("Add", [first_step, scalar(g, j)])  # tokens emitted before this one
+        write = body.op("Sub", [body.op("Add", [seq, step]), scalar(g, 1)])  # KV position of the fed token
+        kv_index = body.op("Expand", [body.op("Reshape", [write, body.i64([1, 1, 1, 1])]), kv_index_shape])
+        bias = body.op("Where", [body.op("LessOrEqual", [key_pos, write]), decode_bias,
+                                 body.fdt(big_negative)])  # (batch, 1, 1, length)
+        x = body.op("Gather", [fw.embed, tok], axis=0)  # (batch, 1, hidden)
+        logits, kv = fused_step(body, fw, x, pos, bias, cos, sin, kv, single=True, kv_index=kv_index)
+        emitted, tok, presence_b, done_b = select(body, logits, presence_b, done_b, step, "max_new_tokens",
+                                                  temperature, penalty, eos, pad, "uniform", vocab)
+        pos = body.op("Add", [pos, body.i64(1)])
+        emitted_steps.append(body.op("Unsqueeze", [emitted, body.i64([0])]))  # (1, batch)
+    running = body.op("Cast", [body.op("ReduceMax", [body.op("Cast", [body.op("Not", [done_b])],
+                                                             to=TensorProto.INT32)], keepdims=0)], to=BOOL)
+    block = emitted_steps[0] if unroll == 1 else body.op("Concat", emitted_steps, axis=0)  # (unroll, batch)
+    body.outputs.append(helper.make_tensor_value_info(running, BOOL, []))
+    outs = [tok, pos, presence_b, done_b] + [t for pair in kv for t in pair]
     for name, (_, t, shape) in zip(outs, state_spec):
         body.outputs.append(helper.make_tensor_value_info(name, t, shape))
-    body.outputs.append(helper.make_tensor_value_info(emitted, I64, ["batch"]))
+    body.outputs.append(helper.make_tensor_value_info(block, I64, [unroll, "batch"]))
 
-    always = g.fresh("always")
-    g.initializers.append(numpy_helper.from_array(np.array(True), always))  # 0-d
-    inner_out = [g.fresh("step_state") for _ in range(n_state)] + [g.fresh("block_emitted")]
-    outer.nodes.append(helper.make_node("Loop", [block_steps, always] + o_all, inner_out,
-                                        name=g.fresh("n_step_loop"), body=body.graph()))
-    done_after = inner_out[n_small - 1]
-    any_active = outer.op("Cast", [outer.op("ReduceMax", [outer.op("Cast", [outer.op("Not", [done_after])],
-                                                                   to=TensorProto.INT32)], keepdims=0)], to=BOOL)
-    tokens_out = outer.op("Concat", [o_tokens, outer.op("Transpose", [inner_out[-1]], perm=[1, 0])], axis=1)
-    outer.outputs.append(helper.make_tensor_value_info(any_active, BOOL, []))
-    for name, (_, t, shape) in zip(inner_out[:-1], state_spec):
-        outer.outputs.append(helper.make_tensor_value_info(name, t, shape))
-    outer.outputs.append(helper.make_tensor_value_info(tokens_out, I64, ["batch", "emitted"]))
-
-    blocks = g.op("Div", [g.op("Add", [trips, scalar(g, BLOCK - 1)]), scalar(g, BLOCK)])
     more = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Not", [done])], to=TensorProto.INT32)],
                               keepdims=0)], to=BOOL)
-    first = g.op("Unsqueeze", [emitted0, g.i64([1])])  # (batch, 1)
-    small_in = [next0, next_pos] + ([] if gqa else [bias0]) + [presence, done]
-    loop_in = [blocks, more] + small_in + [t for kv in presents for t in kv] + [first]
-    loop_out = [g.fresh("final") for _ in range(n_state)] + ["tokens"]
-    g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=outer.graph()))
+    loop_in = [iters, more, next0, next_pos, presence, done] + [t for pair in buffers for t in pair]
+    loop_out = [g.fresh("final") for _ in state_spec] + [g.fresh("decoded")]
+    g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=body.graph()))
+    decoded = g.op("Transpose", [g.op("Reshape", [loop_out[-1], g.op("Concat", [g.i64([-1]), batch], axis=0)])], perm=[1, 0])  # (batch, n)
+    tokens = g.op("Concat", [g.op("Unsqueeze", [emitted0, g.i64([1])]), decoded], axis=1)
+    g.nodes.append(helper.make_node("Slice", [tokens, g.i64([0]), g.op("Unsqueeze", [steps, g.i64([0])]),
+                                              g.i64([1])], ["tokens"], name="tokens"))
     g.output("tokens", I64, ["batch", "steps"])
     return g.model()

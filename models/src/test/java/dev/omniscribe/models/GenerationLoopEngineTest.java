@@ -82,6 +82,42 @@ class GenerationLoopEngineTest {
     }
 
     @Test
+    void samplingInTheGraphDrawsTheSameIdsAsTheStepLoopFromTheSameSeed() {
+        // Both take the 50 most likely ids in the same order and the same uniform draws per seed;
+        // the graph finds them in two passes over groups of ids (tiny vocabulary: 64 per group).
+        List<GenerationRequest> requests =
+                List.of(
+                        new GenerationRequest(
+                                TinyEngines.audio("en_9s"),
+                                GenerationOptions.greedy(16).withTemperature(2.0).withSeed(7)),
+                        new GenerationRequest(
+                                TinyEngines.audio("zh_4s"),
+                                GenerationOptions.greedy(12)
+                                        .withTemperature(0.7)
+                                        .withSeed(3)
+                                        .withRepetitionPenalty(1.2)),
+                        new GenerationRequest(
+                                TinyEngines.audio("en_1s5"), GenerationOptions.greedy(9)));
+        List<Transcription> graph = ENGINES.get("fp32", DecodeLoop.GRAPH).transcribe(requests);
+        List<Transcription> steps = ENGINES.get("fp32", DecodeLoop.STEPS).transcribe(requests);
+        for (int i = 0; i < requests.size(); i++) {
+            assertThat(graph.get(i).error()).as("row " + i).isNull();
+            assertThat(graph.get(i).tokenIds())
+                    .as("row " + i)
+                    .isNotEmpty()
+                    .containsExactly(steps.get(i).tokenIds());
+        }
+        assertThat(graph.get(0).tokenIds())
+                .isNotEqualTo(
+                        ENGINES.get("fp32", DecodeLoop.GRAPH)
+                                .transcribe(
+                                        new GenerationRequest(
+                                                TinyEngines.audio("en_9s"),
+                                                GenerationOptions.greedy(16)))
+                                .tokenIds());
+    }
+
+    @Test
     void samplingInTheGraphIsReproducibleBySeed() {
         OnnxSpeechEngine e = ENGINES.get("int4", DecodeLoop.GRAPH);
         GenerationOptions sampled = GenerationOptions.greedy(16).withTemperature(2.0).withSeed(7);
