@@ -1,11 +1,15 @@
 """generate.onnx: prefill + the whole generation loop in one graph (ONNX Loop around a fused decoder step).
 
-One `run` per batch, whatever the number of generated tokens: the KV cache never leaves the device.
+One `run` per batch, whatever the number of generated tokens: the KV cache never leaves the device, and the
+prompt embeddings are made on it (the embedding table's rows with the audio spliced in).
 
-  inputs   inputs_embeds (batch, seq, hidden) F        prompt embeddings, audio spliced in, left padded
+  inputs   input_ids (batch, seq) int64                prompt ids, left padded; each row's audio placeholder ids
+                                                       take its audio embeddings, the rest the embedding table's
+                                                       rows (repetition penalty presence: padding ignored)
+           audio_embeds (batch, audio, hidden) F       each row's audio embeddings in order (the j-th placeholder
+                                                       of the row takes row j), zero padded at the end
            attention_mask (batch, seq) int64           1 = real token, 0 = left padding
            position_ids (batch, seq) int64             cumsum(mask) - 1 (any value on padding)
-           input_ids (batch, seq) int64                prompt ids (repetition penalty presence; padding ignored)
            max_new_tokens (batch) int64                per-row token budget, >= 1
            temperature (batch) float32                 0 = argmax, else a draw from softmax(logits / T) over the
                                                        50 most likely ids (transformers' default top_k)
@@ -297,18 +301,19 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     return emitted, next_in, presence, done
 
 
-def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int,
+def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int, audio_id: int,
                    unroll: int = UNROLL):
-    """Prefill, then a Loop whose body runs `unroll` decode steps (see the module doc)."""
+    """Prefill, then a Loop whose body runs `unroll` decode steps (see the module doc). `audio_id`: the audio
+    placeholder id."""
     if unroll < 1:
         raise ValueError("unroll must be >= 1")
     g = Graph("generate", dtype)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
-    g.input("inputs_embeds", g.onnx_dtype, ["batch", "seq", hidden])
+    g.input("input_ids", I64, ["batch", "seq"])
+    g.input("audio_embeds", g.onnx_dtype, ["batch", "audio", hidden])
     g.input("attention_mask", I64, ["batch", "seq"])
     g.input("position_ids", I64, ["batch", "seq"])
-    g.input("input_ids", I64, ["batch", "seq"])
     g.input("max_new_tokens", I64, ["batch"])
     g.input("temperature", F32, ["batch"])
     g.input("repetition_penalty", F32, ["batch"])
@@ -341,12 +346,20 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     visible = g.op("And", [causal, g.op("Unsqueeze", [real, g.i64([1, 2, 3])])])
     prefill_bias = g.op("Where", [visible, g.f32(0.0), g.f32(np.finfo(np.float32).min)])
 
+    # prompt embeddings: the table's rows, and at the audio placeholders the row's audio embeddings in order
+    is_audio = g.op("Equal", ["input_ids", g.i64(audio_id)])  # (batch, seq)
+    nth = g.op("Sub", [g.op("CumSum", [g.op("Cast", [is_audio], to=I64), scalar(g, 1)]), g.i64(1)])
+    nth = g.op("Unsqueeze", [g.op("Max", [nth, g.i64(0)]), g.i64([2])])  # (batch, seq, 1): j of the j-th placeholder
+    audio = g.op("GatherND", ["audio_embeds", nth], batch_dims=1)  # (batch, seq, hidden)
+    text = g.op("Gather", [fw.embed, "input_ids"], axis=0)
+    inputs_embeds = g.op("Where", [g.op("Unsqueeze", [is_audio, g.i64([2])]), audio, text])
+
     # 1. prefill
     batch = g.op("Slice", [g.op("Shape", ["input_ids"]), g.i64([0]), g.i64([1])])  # (1)
     empty = g.op("ConstantOfShape", [g.op("Concat", [batch, g.i64([nkv, 0, hd])], axis=0)],
                  value=helper.make_tensor("zero", g.onnx_dtype, [1], [0]))
     past = [(empty, empty)] * cfg.num_layers
-    logits, presents = fused_step(g, fw, "inputs_embeds", "position_ids", prefill_bias, cos, sin, past, single=False)
+    logits, presents = fused_step(g, fw, inputs_embeds, "position_ids", prefill_bias, cos, sin, past, single=False)
 
     # presence of prompt ids (padding positions point at the row's last, real, id)
     last_id = g.op("Slice", ["input_ids", g.i64([-1]), g.i64([np.iinfo(np.int64).max]), g.i64([1])])

@@ -42,8 +42,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     private final LogMelSpectrogram mel;
     private final QwenTokenizer tokenizer;
     private final AudioEncoder encoder;
-    private final TokenEmbedder embedder;
-    private final AutoCloseable decoder; // Decoder (steps) or GenerationLoop (graph)
+    // the generation path's sessions: GenerationLoop (graph), or Decoder and TokenEmbedder (steps)
+    private final List<AutoCloseable> generation;
     private final TokenGenerator generator;
     private final int gpuDeviceId;
 
@@ -52,8 +52,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             OrtRuntime runtime,
             QwenTokenizer tokenizer,
             AudioEncoder encoder,
-            TokenEmbedder embedder,
-            AutoCloseable decoder,
+            List<AutoCloseable> generation,
             TokenGenerator generator,
             int gpuDeviceId) {
         this.spec = spec;
@@ -64,8 +63,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                         a.samplingRate(), a.nFft(), a.hopLength(), a.nMels(), a.maxSamples());
         this.tokenizer = tokenizer;
         this.encoder = encoder;
-        this.embedder = embedder;
-        this.decoder = decoder;
+        this.generation = generation;
         this.generator = generator;
         this.gpuDeviceId = gpuDeviceId;
     }
@@ -105,28 +103,29 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             opened.add(tokenizer);
             AudioEncoder encoder = new AudioEncoder(runtime, spec);
             opened.add(encoder);
-            TokenEmbedder embedder = new TokenEmbedder(runtime, spec);
-            opened.add(embedder);
-            AutoCloseable decoder;
+            List<AutoCloseable> generation = new ArrayList<>();
             TokenGenerator generator;
-            if (inGraph) {
-                GenerationLoop generation = new GenerationLoop(runtime, spec);
-                decoder = generation;
-                generator = new LoopGenerator(runtime, embedder, generation, spec, stopAtEos);
+            if (inGraph) { // generate.onnx embeds the prompt itself
+                GenerationLoop loop = new GenerationLoop(runtime, spec);
+                opened.add(loop);
+                generation.add(loop);
+                generator = new LoopGenerator(runtime, loop, spec, stopAtEos);
             } else {
+                TokenEmbedder embedder = new TokenEmbedder(runtime, spec);
+                opened.add(embedder);
                 Decoder steps = new Decoder(runtime, spec);
-                decoder = steps;
+                opened.add(steps);
+                generation.add(steps);
+                generation.add(embedder);
                 generator = new BatchGenerator(runtime, embedder, steps, spec, stopAtEos);
             }
-            opened.add(decoder);
             OnnxSpeechEngine engine =
                     new OnnxSpeechEngine(
                             spec,
                             runtime,
                             tokenizer,
                             encoder,
-                            embedder,
-                            decoder,
+                            generation,
                             generator,
                             runtime.onGpu() ? config.gpuDeviceId() : -1);
             LOG.info(
@@ -315,7 +314,10 @@ public final class OnnxSpeechEngine implements SpeechEngine {
 
     @Override
     public void close() {
-        closeAll(List.of(decoder, embedder, encoder, tokenizer));
+        List<AutoCloseable> all = new ArrayList<>(generation);
+        all.add(encoder);
+        all.add(tokenizer);
+        closeAll(all);
     }
 
     private static void closeAll(List<AutoCloseable> resources) {

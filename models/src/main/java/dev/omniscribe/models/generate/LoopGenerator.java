@@ -8,7 +8,6 @@ import dev.omniscribe.models.ModelSpec;
 import dev.omniscribe.models.onnx.Dtype;
 import dev.omniscribe.models.onnx.GenerationLoop;
 import dev.omniscribe.models.onnx.OrtRuntime;
-import dev.omniscribe.models.onnx.TokenEmbedder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,15 +15,15 @@ import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 
 /**
- * Batched generation with the loop inside the graph: embed the left-padded prompts (audio spliced
- * in), then one {@code generate.onnx} run returns every row's tokens. Two {@code run} calls per
- * batch, whatever the number of generated tokens.
+ * Batched generation with the loop inside the graph: one {@code generate.onnx} run takes the
+ * left-padded prompt ids and each row's audio embeddings (the graph embeds the prompt and splices
+ * the audio in) and returns every row's tokens, whatever the number of generated tokens.
  *
  * <p>Same semantics as {@link BatchGenerator}: transformers' repetition penalty over prompt and
  * generated ids, argmax at temperature 0 (identical ids), a row stops at a stop id or its budget.
  * Sampling draws one uniform number per row and step from {@code SplittableRandom(seed)} and picks
- * the first id whose cumulative probability exceeds it: the same seed gives the same tokens (but
- * not the same tokens as {@link BatchGenerator}'s sampler).
+ * the first id whose cumulative probability exceeds it: the same seed gives the same tokens, the
+ * same as {@link BatchGenerator}'s sampler draws.
  *
  * <p>Thread-safe: all state of a call lives on its stack.
  */
@@ -33,7 +32,6 @@ public final class LoopGenerator implements TokenGenerator {
     private static final long NO_STOP_ID = -1;
 
     private final OrtRuntime runtime;
-    private final TokenEmbedder embedder;
     private final GenerationLoop loop;
     private final ModelSpec.Tokens tokens;
     private final Dtype dtype;
@@ -45,13 +43,8 @@ public final class LoopGenerator implements TokenGenerator {
      * @param stopAtEos false only for benchmarks: rows run to their token budget
      */
     public LoopGenerator(
-            OrtRuntime runtime,
-            TokenEmbedder embedder,
-            GenerationLoop loop,
-            ModelSpec spec,
-            boolean stopAtEos) {
+            OrtRuntime runtime, GenerationLoop loop, ModelSpec spec, boolean stopAtEos) {
         this.runtime = runtime;
-        this.embedder = embedder;
         this.loop = loop;
         this.tokens = spec.tokens();
         this.dtype = Dtype.of(spec.dtype());
@@ -116,13 +109,13 @@ public final class LoopGenerator implements TokenGenerator {
             stop = new long[] {NO_STOP_ID};
         }
 
-        // 4. Prompt embeddings (audio spliced in), then the whole generation in one run.
+        // 4. The whole generation in one run: prompt ids and each row's audio embeddings in.
         PromptBatch prompts = new PromptBatch(rows, tokens.pad());
         long[][] out;
-        try (OnnxTensor embeds = prompts.embeddings(runtime, embedder, dtype, hidden)) {
+        try (OnnxTensor audio = prompts.audioEmbeddings(runtime, dtype, hidden)) {
             out =
                     loop.run(
-                            embeds,
+                            audio,
                             prompts.ids,
                             prompts.mask,
                             prompts.positions,

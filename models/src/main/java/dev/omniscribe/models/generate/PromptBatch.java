@@ -59,17 +59,7 @@ final class PromptBatch {
             merged.put(text.getByteBuffer());
             for (int b = 0; b < batch; b++) {
                 BatchGenerator.Row r = rows.get(b);
-                AudioEncoder.Embeddings audio = r.audio();
-                if (audio.tokens() != r.prompt().audioTokens()) {
-                    throw new IllegalArgumentException(
-                            "row "
-                                    + b
-                                    + ": "
-                                    + audio.tokens()
-                                    + " audio embeddings for "
-                                    + r.prompt().audioTokens()
-                                    + " audio tokens");
-                }
+                AudioEncoder.Embeddings audio = audioOf(b);
                 int padding = longest - r.prompt().length();
                 int at = (b * longest + padding + r.prompt().audioStart()) * rowBytes;
                 ByteBuffer src = audio.data().duplicate();
@@ -81,5 +71,44 @@ final class PromptBatch {
             merged.clear();
             return dtype.tensor(runtime.env(), merged, batch, longest, hidden);
         }
+    }
+
+    /**
+     * Each row's audio embeddings {@code (batch, audio, hidden)}, zero padded at the end to the
+     * longest row's (at least one token), as a new tensor (the caller closes it): what {@code
+     * generate.onnx} splices in at the rows' audio placeholder ids.
+     */
+    OnnxTensor audioEmbeddings(OrtRuntime runtime, Dtype dtype, int hidden) throws OrtException {
+        int most = 1;
+        for (int b = 0; b < batch; b++) {
+            most = Math.max(most, audioOf(b).tokens());
+        }
+        int rowBytes = hidden * dtype.bytes();
+        ByteBuffer all = dtype.allocate((long) batch * most * hidden); // zeros
+        for (int b = 0; b < batch; b++) {
+            ByteBuffer src = audioOf(b).data().duplicate();
+            src.clear();
+            ByteBuffer dst = all.duplicate();
+            dst.position(Math.toIntExact((long) b * most * rowBytes));
+            dst.put(src);
+        }
+        return dtype.tensor(runtime.env(), all, batch, most, hidden);
+    }
+
+    /** Row {@code b}'s audio embeddings, checked against its prompt's audio placeholders. */
+    private AudioEncoder.Embeddings audioOf(int b) {
+        BatchGenerator.Row r = rows.get(b);
+        AudioEncoder.Embeddings audio = r.audio();
+        if (audio.tokens() != r.prompt().audioTokens()) {
+            throw new IllegalArgumentException(
+                    "row "
+                            + b
+                            + ": "
+                            + audio.tokens()
+                            + " audio embeddings for "
+                            + r.prompt().audioTokens()
+                            + " audio tokens");
+        }
+        return audio;
     }
 }

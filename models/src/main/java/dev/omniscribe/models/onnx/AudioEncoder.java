@@ -25,8 +25,11 @@ import java.util.Map;
  */
 public final class AudioEncoder implements AutoCloseable {
 
-    /** Chunks per {@code run}: 64 chunks = 128 s of audio, ~6.5 MB of float32 features. */
-    public static final int MAX_CHUNKS_PER_RUN = 64;
+    /**
+     * Chunks per {@code run}: 512 chunks = 1024 s of audio (a batch of 32 segments of 30 s in one
+     * run), ~52 MB of float32 features.
+     */
+    public static final int MAX_CHUNKS_PER_RUN = 512;
 
     // Graph names (MODEL_FORMAT.md).
     private static final String INPUT_FEATURES = "input_features"; // (chunks, n_mels, chunk_frames)

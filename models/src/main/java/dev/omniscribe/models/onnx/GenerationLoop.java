@@ -20,7 +20,7 @@ import java.util.Map;
  */
 public final class GenerationLoop implements AutoCloseable {
 
-    private static final String INPUTS_EMBEDS = "inputs_embeds"; // (batch, seq, hidden) F
+    private static final String AUDIO_EMBEDS = "audio_embeds"; // (batch, audio, hidden) F
     private static final String ATTENTION_MASK = "attention_mask"; // (batch, seq) int64
     private static final String POSITION_IDS = "position_ids"; // (batch, seq) int64
     private static final String INPUT_IDS = "input_ids"; // (batch, seq) int64
@@ -33,7 +33,7 @@ public final class GenerationLoop implements AutoCloseable {
 
     private final OrtRuntime runtime;
     private final OrtSession session;
-    private final String inputsEmbeds;
+    private final String audioEmbeds;
     private final String attentionMask;
     private final String positionIds;
     private final String inputIds;
@@ -46,7 +46,7 @@ public final class GenerationLoop implements AutoCloseable {
 
     public GenerationLoop(OrtRuntime runtime, ModelSpec spec) throws OrtException {
         ModelSpec.Graph g = spec.graph(ModelSpec.GENERATE);
-        this.inputsEmbeds = g.input(INPUTS_EMBEDS);
+        this.audioEmbeds = g.input(AUDIO_EMBEDS);
         this.attentionMask = g.input(ATTENTION_MASK);
         this.positionIds = g.input(POSITION_IDS);
         this.inputIds = g.input(INPUT_IDS);
@@ -63,8 +63,10 @@ public final class GenerationLoop implements AutoCloseable {
     /**
      * Generates for a left-padded batch in one call.
      *
-     * @param embeds {@code (batch, seq, hidden)} prompt embeddings in the model dtype
-     * @param ids, mask, positions row-major {@code (batch, seq)}
+     * @param audio {@code (batch, audio, hidden)} each row's audio embeddings in the model dtype,
+     *     zero padded at the end; the graph puts row {@code j} at the row's {@code j}-th audio
+     *     placeholder id
+     * @param ids, mask, positions row-major {@code (batch, seq)}, left padded
      * @param budgets per row, at least 1
      * @param temperatures per row, 0 = argmax
      * @param penalties per row, 1 = none
@@ -74,7 +76,7 @@ public final class GenerationLoop implements AutoCloseable {
      *     id, then pad
      */
     public long[][] run(
-            OnnxTensorLike embeds,
+            OnnxTensorLike audio,
             long[] ids,
             long[] mask,
             long[] positions,
@@ -96,7 +98,7 @@ public final class GenerationLoop implements AutoCloseable {
                 OnnxTensor penT = floats(penalties, batch);
                 OnnxTensor eosT = longs(stopIds, stopIds.length);
                 OnnxTensor uniT = floats(uniforms, batch, uniforms.length / batch)) {
-            in.put(inputsEmbeds, embeds);
+            in.put(audioEmbeds, audio);
             in.put(inputIds, idsT);
             in.put(attentionMask, maskT);
             in.put(positionIds, posT);
