@@ -106,10 +106,10 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             List<AutoCloseable> generation = new ArrayList<>();
             TokenGenerator generator;
             if (inGraph) { // generate.onnx embeds the prompt itself
-                GenerationLoop loop = new GenerationLoop(runtime, spec);
-                opened.add(loop);
-                generation.add(loop);
-                generator = new LoopGenerator(runtime, loop, spec, stopAtEos);
+                GenerationLoop inGraphLoop = new GenerationLoop(runtime, spec);
+                opened.add(inGraphLoop);
+                generation.add(inGraphLoop);
+                generator = new LoopGenerator(runtime, inGraphLoop, spec, stopAtEos);
             } else {
                 TokenEmbedder embedder = new TokenEmbedder(runtime, spec);
                 opened.add(embedder);
