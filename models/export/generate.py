@@ -1,13 +1,16 @@
 """generate.onnx: prefill + the whole generation loop in one graph (ONNX Loop around a fused decoder step).
 
-One `run` per batch, whatever the number of generated tokens: the KV cache never leaves the device, and the
-prompt embeddings are made on it (the embedding table's rows with the audio spliced in).
+One `run` per batch, whatever the number of generated tokens: mel chunks in, token ids out. The audio encoder,
+the prompt embeddings (the table's rows with the audio spliced in) and the KV cache never leave the device.
 
-  inputs   input_ids (batch, seq) int64                prompt ids, left padded; each row's audio placeholder ids
-                                                       take its audio embeddings, the rest the embedding table's
-                                                       rows (repetition penalty presence: padding ignored)
-           audio_embeds (batch, audio, hidden) F       each row's audio embeddings in order (the j-th placeholder
-                                                       of the row takes row j), zero padded at the end
+  inputs   input_features (chunks, n_mels, frames) F  log-mel features of every row's 2 s chunks (the audio
+           feature_lens (chunks) int64                 encoder's inputs, MODEL_FORMAT.md), valid frames per chunk
+           audio_index (batch, audio) int64            row b's j-th audio placeholder takes the audio encoder's
+                                                       output row audio_index[b, j] of (chunks * tokens_per_chunk)
+                                                       (padding entries: any valid index)
+           input_ids (batch, seq) int64                prompt ids, left padded; the placeholders take audio, the
+                                                       rest the embedding table's rows (repetition penalty presence:
+                                                       padding ignored)
            attention_mask (batch, seq) int64           1 = real token, 0 = left padding
            position_ids (batch, seq) int64             cumsum(mask) - 1 (any value on padding)
            max_new_tokens (batch) int64                per-row token budget, >= 1
@@ -35,8 +38,9 @@ Written for ONNX Runtime's CUDA provider, from a GPU timeline of the loop (CUPTI
 - No value of the body goes to the host: ArgMax over int32 has no CUDA kernel (ORT ran it on the CPU, a wait for
   the GPU every step), cuDNN's ArgMax over the vocabulary took 12 ms at batch 32, and a one-pass TopK over it
   0.8 ms; the argmax is the first of a two-pass top-k.
-- Each Loop iteration runs UNROLL steps: ORT reads the condition on the host (a wait for the GPU) and spends
-  ~0.3 ms of host time between iterations.
+- ORT reads the Loop's condition on the host after each iteration (a wait for the GPU) and spends ~0.3 ms of host
+  time between iterations; running 8 steps per iteration (`unroll`) measured no faster once nothing else in the
+  body waited for the GPU, so the default is one.
 """
 
 import math
@@ -50,7 +54,7 @@ from graphs import MS_DOMAIN, Graph
 F32, I64, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 TOP_K = 50  # sampling considers the 50 most likely ids, as transformers' default generation config
 TOPK_GROUP = 1024  # ids per group in the first pass of the two-pass top-k (top_k), for large vocabularies
-UNROLL = 8  # decode steps per Loop iteration (the loop checks for stopped rows between iterations)
+UNROLL = 1  # decode steps per Loop iteration; 8 measured no faster on an H100 (BENCHMARKS.md)
 
 
 class Body(Graph):
@@ -301,17 +305,19 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     return emitted, next_in, presence, done
 
 
-def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, dtype, pad: int, audio_id: int,
-                   unroll: int = UNROLL):
-    """Prefill, then a Loop whose body runs `unroll` decode steps (see the module doc). `audio_id`: the audio
-    placeholder id."""
+def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights, linear_of, embed_table, dtype,
+                   pad: int, audio_id: int, unroll: int = UNROLL):
+    """Audio encoder, prompt embedding, prefill, then a Loop whose body runs `unroll` decode steps (see the module
+    doc). `audio_id`: the audio placeholder id."""
     if unroll < 1:
         raise ValueError("unroll must be >= 1")
     g = Graph("generate", dtype)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
+    g.input("input_features", g.onnx_dtype, ["chunks", acfg.num_mel_bins, acfg.chunk_frames])
+    g.input("feature_lens", I64, ["chunks"])
+    g.input("audio_index", I64, ["batch", "audio"])
     g.input("input_ids", I64, ["batch", "seq"])
-    g.input("audio_embeds", g.onnx_dtype, ["batch", "audio", hidden])
     g.input("attention_mask", I64, ["batch", "seq"])
     g.input("position_ids", I64, ["batch", "seq"])
     g.input("max_new_tokens", I64, ["batch"])
@@ -346,11 +352,13 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     visible = g.op("And", [causal, g.op("Unsqueeze", [real, g.i64([1, 2, 3])])])
     prefill_bias = g.op("Where", [visible, g.f32(0.0), g.f32(np.finfo(np.float32).min)])
 
-    # prompt embeddings: the table's rows, and at the audio placeholders the row's audio embeddings in order
+    # prompt embeddings: the table's rows, and at the audio placeholders the audio encoder's rows audio_index names
+    encoded = graphs.audio_tower(g, acfg, weights, "input_features", "feature_lens")  # (chunks, tokens, hidden)
+    encoded = g.op("Reshape", [encoded, g.i64([-1, hidden])])
     is_audio = g.op("Equal", ["input_ids", g.i64(audio_id)])  # (batch, seq)
     nth = g.op("Sub", [g.op("CumSum", [g.op("Cast", [is_audio], to=I64), scalar(g, 1)]), g.i64(1)])
-    nth = g.op("Unsqueeze", [g.op("Max", [nth, g.i64(0)]), g.i64([2])])  # (batch, seq, 1): j of the j-th placeholder
-    audio = g.op("GatherND", ["audio_embeds", nth], batch_dims=1)  # (batch, seq, hidden)
+    nth = g.op("Max", [nth, g.i64(0)])  # (batch, seq): j of the j-th placeholder
+    audio = g.op("Gather", [encoded, g.op("GatherElements", ["audio_index", nth], axis=1)], axis=0)
     text = g.op("Gather", [fw.embed, "input_ids"], axis=0)
     inputs_embeds = g.op("Where", [g.op("Unsqueeze", [is_audio, g.i64([2])]), audio, text])
 
@@ -387,10 +395,9 @@ def build_generate(cfg: graphs.DecoderConfig, weights, linear_of, embed_table, d
     key_pos = g.op("Range", [scalar(g, 0), length, scalar(g, 1)])  # (length)
     kv_index_shape = g.op("Concat", [batch, g.i64([nkv, 1, hd])], axis=0)
 
-    # 2. the loop: each iteration runs `unroll` decode steps, then the loop goes on while a row is running. ONNX
-    # Runtime reads the condition on the host, which waits for the GPU, and spends ~0.3 ms of host time between
-    # iterations; both are paid once per `unroll` steps. Up to unroll - 1 steps past the last stop or the budget
-    # may be computed; their tokens are pad, and the output is cut to the budget.
+    # 2. the loop: each iteration runs `unroll` decode steps, then the loop goes on while a row is running. Up to
+    # unroll - 1 steps past the last stop or the budget may be computed; their tokens are pad, and the output is cut
+    # to the budget.
     state_spec = [("tok", I64, ["batch", 1]), ("pos", I64, ["batch", 1]), ("presence", BOOL, ["batch", vocab]),
                   ("done", BOOL, ["batch"])]
     n_small = len(state_spec)

@@ -341,19 +341,27 @@ def build_audio_encoder(cfg: AudioConfig, weights, dtype) -> onnx.ModelProto:
     chunk can be computed alone: here one batch row per chunk with a key padding mask for the partial last chunk.
     """
     g = Graph("audio_encoder", dtype)
+    g.input("input_features", g.onnx_dtype, ["chunks", cfg.num_mel_bins, cfg.chunk_frames])
+    g.input("feature_lens", TensorProto.INT64, ["chunks"])
+    out = g.op("Identity", [audio_tower(g, cfg, weights, "input_features", "feature_lens")], outputs=["audio_embeds"])
+    g.output(out, g.onnx_dtype, ["chunks", cfg.n_window // 2, cfg.output_dim])
+    return g.model()
+
+
+def audio_tower(g: Graph, cfg: AudioConfig, weights, features: str, feature_lens: str) -> str:
+    """The audio tower's nodes in `g`: features (chunks, n_mels, chunk_frames) F and feature_lens (chunks) int64 ->
+    (chunks, tokens_per_chunk, output_dim) F (build_audio_encoder; generate.onnx holds it too)."""
     frames = cfg.chunk_frames
     after_conv = cfg.n_window  # frames after the stride-2 conv for a full chunk
     tokens = after_conv // 2
     d, nh = cfg.d_model, cfg.heads
     hd = d // nh
-    g.input("input_features", g.onnx_dtype, ["chunks", cfg.num_mel_bins, frames])
-    g.input("feature_lens", TensorProto.INT64, ["chunks"])
 
     # Frame mask (chunks, 1, frames): what lies past feature_lens is treated as zero whatever the caller put there.
-    lens = g.op("Unsqueeze", ["feature_lens", g.i64([1])])  # (chunks, 1)
+    lens = g.op("Unsqueeze", [feature_lens, g.i64([1])])  # (chunks, 1)
     frame_mask = g.op("Unsqueeze", [g.op("Less", [g.i64(np.arange(frames)), lens]), g.i64([1])])
     frame_mask_f = g.op("Cast", [frame_mask], to=g.onnx_dtype)
-    x = g.op("Mul", ["input_features", frame_mask_f])
+    x = g.op("Mul", [features, frame_mask_f])
 
     # conv1 (k3, pad 1) + GELU, masked as transformers masks it; conv2 (k3, stride 2, pad 1) + GELU.
     x = g.op("Conv", [x, g.weight("conv1.weight", weights.get("audio_tower.conv1.weight")),
@@ -400,10 +408,7 @@ def build_audio_encoder(cfg: AudioConfig, weights, dtype) -> onnx.ModelProto:
     x = g.op("ReduceMean", [g.op("Reshape", [x, g.i64([0, tokens, 2, d])])], axes=[2], keepdims=0)
     x = layer_norm(g, x, weights.get("audio_tower.ln_post.weight"), weights.get("audio_tower.ln_post.bias"), 1e-5,
                    "audio_tower.ln_post")
-    out = linear(g, x, dense(weights, "audio_tower.proj"), "audio_tower.proj")
-    out = g.op("Identity", [out], outputs=["audio_embeds"])
-    g.output(out, g.onnx_dtype, ["chunks", tokens, cfg.output_dim])
-    return g.model()
+    return linear(g, x, dense(weights, "audio_tower.proj"), "audio_tower.proj")
 
 
 def dense(weights, prefix: str) -> Linear:

@@ -41,7 +41,6 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     private final OrtRuntime runtime;
     private final LogMelSpectrogram mel;
     private final QwenTokenizer tokenizer;
-    private final AudioEncoder encoder;
     // the generation path's sessions: GenerationLoop (graph), or Decoder and TokenEmbedder (steps)
     private final List<AutoCloseable> generation;
     private final TokenGenerator generator;
@@ -51,7 +50,6 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             ModelSpec spec,
             OrtRuntime runtime,
             QwenTokenizer tokenizer,
-            AudioEncoder encoder,
             List<AutoCloseable> generation,
             TokenGenerator generator,
             int gpuDeviceId) {
@@ -62,7 +60,6 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 new LogMelSpectrogram(
                         a.samplingRate(), a.nFft(), a.hopLength(), a.nMels(), a.maxSamples());
         this.tokenizer = tokenizer;
-        this.encoder = encoder;
         this.generation = generation;
         this.generator = generator;
         this.gpuDeviceId = gpuDeviceId;
@@ -101,30 +98,30 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         try {
             QwenTokenizer tokenizer = QwenTokenizer.load(spec);
             opened.add(tokenizer);
-            AudioEncoder encoder = new AudioEncoder(runtime, spec);
-            opened.add(encoder);
             List<AutoCloseable> generation = new ArrayList<>();
             TokenGenerator generator;
-            if (inGraph) { // generate.onnx embeds the prompt itself
+            if (inGraph) { // generate.onnx runs the audio encoder and embeds the prompt itself
                 GenerationLoop inGraphLoop = new GenerationLoop(runtime, spec);
                 opened.add(inGraphLoop);
                 generation.add(inGraphLoop);
                 generator = new LoopGenerator(runtime, inGraphLoop, spec, stopAtEos);
             } else {
+                AudioEncoder encoder = new AudioEncoder(runtime, spec);
+                opened.add(encoder);
                 TokenEmbedder embedder = new TokenEmbedder(runtime, spec);
                 opened.add(embedder);
                 Decoder steps = new Decoder(runtime, spec);
                 opened.add(steps);
                 generation.add(steps);
                 generation.add(embedder);
-                generator = new BatchGenerator(runtime, embedder, steps, spec, stopAtEos);
+                generation.add(encoder);
+                generator = new BatchGenerator(runtime, encoder, embedder, steps, spec, stopAtEos);
             }
             OnnxSpeechEngine engine =
                     new OnnxSpeechEngine(
                             spec,
                             runtime,
                             tokenizer,
-                            encoder,
                             generation,
                             generator,
                             runtime.onGpu() ? config.gpuDeviceId() : -1);
@@ -260,15 +257,13 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 index.parallelStream().map(i -> mel.compute(requests.get(i).samples())).toList());
 
         try {
-            // 2. Audio encoder over all chunks of all segments.
-            List<AudioEncoder.Embeddings> audio = encoder.encode(features);
-            // 3. Batched generation.
+            // 2. Batched generation (audio encoder included).
             List<BatchGenerator.Row> rows = new ArrayList<>();
             for (int k = 0; k < index.size(); k++) {
                 rows.add(
                         new BatchGenerator.Row(
                                 prompts.get(k),
-                                audio.get(k),
+                                features.get(k),
                                 requests.get(index.get(k)).options()));
             }
             List<BatchGenerator.Output> outputs = generator.generate(rows);
@@ -315,7 +310,6 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     @Override
     public void close() {
         List<AutoCloseable> all = new ArrayList<>(generation);
-        all.add(encoder);
         all.add(tokenizer);
         closeAll(all);
     }

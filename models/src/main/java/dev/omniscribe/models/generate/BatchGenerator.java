@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtSession;
 import dev.omniscribe.models.FinishReason;
 import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.ModelSpec;
+import dev.omniscribe.models.audio.MelFeatures;
 import dev.omniscribe.models.onnx.AudioEncoder;
 import dev.omniscribe.models.onnx.Decoder;
 import dev.omniscribe.models.onnx.Dtype;
@@ -36,6 +37,7 @@ import java.util.List;
 public final class BatchGenerator implements TokenGenerator {
 
     private final OrtRuntime runtime;
+    private final AudioEncoder encoder;
     private final TokenEmbedder embedder;
     private final Decoder decoder;
     private final ModelSpec.Tokens tokens;
@@ -50,12 +52,14 @@ public final class BatchGenerator implements TokenGenerator {
      */
     public BatchGenerator(
             OrtRuntime runtime,
+            AudioEncoder encoder,
             TokenEmbedder embedder,
             Decoder decoder,
             ModelSpec spec,
             boolean stopAtEos) {
         this.stopAtEos = stopAtEos;
         this.runtime = runtime;
+        this.encoder = encoder;
         this.embedder = embedder;
         this.decoder = decoder;
         this.tokens = spec.tokens();
@@ -64,8 +68,8 @@ public final class BatchGenerator implements TokenGenerator {
         this.maxPositions = spec.decoder().maxPositionEmbeddings();
     }
 
-    /** One sequence to generate. */
-    public record Row(Prompt prompt, AudioEncoder.Embeddings audio, GenerationOptions options) {}
+    /** One sequence to generate: its prompt, the log-mel features of its audio, its options. */
+    public record Row(Prompt prompt, MelFeatures features, GenerationOptions options) {}
 
     /** Generated ids (stop token excluded) and why generation ended. */
     public record Output(int[] ids, FinishReason reason) {}
@@ -78,7 +82,7 @@ public final class BatchGenerator implements TokenGenerator {
     /**
      * Generates for all rows as one batch.
      *
-     * @param rows prompts with their audio embeddings and options; every prompt shorter than the
+     * @param rows prompts with their audio features and options; every prompt shorter than the
      *     model's context
      * @return one output per row, same order
      */
@@ -114,12 +118,14 @@ public final class BatchGenerator implements TokenGenerator {
             generated.add(new ArrayList<>());
         }
 
-        // 1. Prefill: left-padded ids, mask, positions; audio embeddings spliced into the text
-        // ones.
+        // 1. Audio encoder over all chunks of all rows; prefill: left-padded ids, mask, positions;
+        // audio embeddings spliced into the text ones.
+        List<AudioEncoder.Embeddings> audio =
+                encoder.encode(rows.stream().map(Row::features).toList());
         PromptBatch prompts = new PromptBatch(rows, tokens.pad());
         long[] mask = prompts.mask;
         Decoder.Step step;
-        try (OnnxTensor embeds = prompts.embeddings(runtime, embedder, dtype, hidden)) {
+        try (OnnxTensor embeds = prompts.embeddings(runtime, embedder, dtype, hidden, audio)) {
             step = decoder.run(embeds, mask, prompts.positions, batch, prompts.longest, null);
         }
 

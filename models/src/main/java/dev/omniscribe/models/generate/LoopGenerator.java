@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtException;
 import dev.omniscribe.models.FinishReason;
 import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.ModelSpec;
-import dev.omniscribe.models.onnx.Dtype;
+import dev.omniscribe.models.onnx.AudioChunks;
 import dev.omniscribe.models.onnx.GenerationLoop;
 import dev.omniscribe.models.onnx.OrtRuntime;
 import java.util.ArrayList;
@@ -15,9 +15,10 @@ import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 
 /**
- * Batched generation with the loop inside the graph: one {@code generate.onnx} run takes the
- * left-padded prompt ids and each row's audio embeddings (the graph embeds the prompt and splices
- * the audio in) and returns every row's tokens, whatever the number of generated tokens.
+ * Batched generation with the loop inside the graph: one {@code generate.onnx} run takes every
+ * row's mel chunks and left-padded prompt ids (the graph runs the audio encoder, embeds the prompt
+ * and splices the audio in) and returns every row's tokens, whatever the number of generated
+ * tokens.
  *
  * <p>Same semantics as {@link BatchGenerator}: transformers' repetition penalty over prompt and
  * generated ids, argmax at temperature 0 (identical ids), a row stops at a stop id or its budget.
@@ -34,8 +35,7 @@ public final class LoopGenerator implements TokenGenerator {
     private final OrtRuntime runtime;
     private final GenerationLoop loop;
     private final ModelSpec.Tokens tokens;
-    private final Dtype dtype;
-    private final int hidden;
+    private final ModelSpec spec;
     private final int maxPositions;
     private final boolean stopAtEos;
 
@@ -47,8 +47,7 @@ public final class LoopGenerator implements TokenGenerator {
         this.runtime = runtime;
         this.loop = loop;
         this.tokens = spec.tokens();
-        this.dtype = Dtype.of(spec.dtype());
-        this.hidden = spec.decoder().hiddenSize();
+        this.spec = spec;
         this.maxPositions = spec.decoder().maxPositionEmbeddings();
         this.stopAtEos = stopAtEos;
     }
@@ -109,13 +108,18 @@ public final class LoopGenerator implements TokenGenerator {
             stop = new long[] {NO_STOP_ID};
         }
 
-        // 4. The whole generation in one run: prompt ids and each row's audio embeddings in.
+        // 4. The whole generation in one run: mel chunks and prompt ids in, token ids out.
         PromptBatch prompts = new PromptBatch(rows, tokens.pad());
+        AudioChunks chunks =
+                new AudioChunks(rows.stream().map(BatchGenerator.Row::features).toList(), spec);
         long[][] out;
-        try (OnnxTensor audio = prompts.audioEmbeddings(runtime, dtype, hidden)) {
+        try (OnnxTensor features = chunks.features(runtime.env(), 0, chunks.size());
+                OnnxTensor lens = chunks.lens(runtime.env(), 0, chunks.size())) {
             out =
                     loop.run(
-                            audio,
+                            features,
+                            lens,
+                            prompts.audioIndex(chunks),
                             prompts.ids,
                             prompts.mask,
                             prompts.positions,

@@ -3,6 +3,7 @@ package dev.omniscribe.models.generate;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.omniscribe.models.onnx.AudioChunks;
 import dev.omniscribe.models.onnx.AudioEncoder;
 import dev.omniscribe.models.onnx.Dtype;
 import dev.omniscribe.models.onnx.OrtRuntime;
@@ -50,7 +51,12 @@ final class PromptBatch {
      * Text embeddings {@code (batch, longest, hidden)} with each row's audio placeholder positions
      * replaced by its audio embeddings, as a new tensor (the caller closes it).
      */
-    OnnxTensor embeddings(OrtRuntime runtime, TokenEmbedder embedder, Dtype dtype, int hidden)
+    OnnxTensor embeddings(
+            OrtRuntime runtime,
+            TokenEmbedder embedder,
+            Dtype dtype,
+            int hidden,
+            List<AudioEncoder.Embeddings> audioEmbeddings)
             throws OrtException {
         try (OrtSession.Result textEmbeds = embedder.embed(ids, batch, longest)) {
             OnnxTensor text = (OnnxTensor) textEmbeds.get(embedder.outputName()).orElseThrow();
@@ -59,7 +65,8 @@ final class PromptBatch {
             merged.put(text.getByteBuffer());
             for (int b = 0; b < batch; b++) {
                 BatchGenerator.Row r = rows.get(b);
-                AudioEncoder.Embeddings audio = audioOf(b);
+                AudioEncoder.Embeddings audio = audioEmbeddings.get(b);
+                checkAudio(b, audio.tokens());
                 int padding = longest - r.prompt().length();
                 int at = (b * longest + padding + r.prompt().audioStart()) * rowBytes;
                 ByteBuffer src = audio.data().duplicate();
@@ -74,41 +81,35 @@ final class PromptBatch {
     }
 
     /**
-     * Each row's audio embeddings {@code (batch, audio, hidden)}, zero padded at the end to the
-     * longest row's (at least one token), as a new tensor (the caller closes it): what {@code
-     * generate.onnx} splices in at the rows' audio placeholder ids.
+     * Where each row's audio placeholders take their embeddings from: {@code (batch, audio)}
+     * row-major indices into the audio encoder's output over {@code chunks} (row {@code b} is
+     * segment {@code b}), padded with 0 to the longest row's (at least one).
      */
-    OnnxTensor audioEmbeddings(OrtRuntime runtime, Dtype dtype, int hidden) throws OrtException {
+    long[] audioIndex(AudioChunks chunks) {
+        long[][] perRow = new long[batch][];
         int most = 1;
         for (int b = 0; b < batch; b++) {
-            most = Math.max(most, audioOf(b).tokens());
+            perRow[b] = chunks.tokenIndex(b);
+            checkAudio(b, perRow[b].length);
+            most = Math.max(most, perRow[b].length);
         }
-        int rowBytes = hidden * dtype.bytes();
-        ByteBuffer all = dtype.allocate((long) batch * most * hidden); // zeros
+        long[] index = new long[batch * most];
         for (int b = 0; b < batch; b++) {
-            ByteBuffer src = audioOf(b).data().duplicate();
-            src.clear();
-            ByteBuffer dst = all.duplicate();
-            dst.position(Math.toIntExact((long) b * most * rowBytes));
-            dst.put(src);
+            System.arraycopy(perRow[b], 0, index, b * most, perRow[b].length);
         }
-        return dtype.tensor(runtime.env(), all, batch, most, hidden);
+        return index;
     }
 
-    /** Row {@code b}'s audio embeddings, checked against its prompt's audio placeholders. */
-    private AudioEncoder.Embeddings audioOf(int b) {
-        BatchGenerator.Row r = rows.get(b);
-        AudioEncoder.Embeddings audio = r.audio();
-        if (audio.tokens() != r.prompt().audioTokens()) {
+    private void checkAudio(int b, int audioTokens) {
+        if (audioTokens != rows.get(b).prompt().audioTokens()) {
             throw new IllegalArgumentException(
                     "row "
                             + b
                             + ": "
-                            + audio.tokens()
+                            + audioTokens
                             + " audio embeddings for "
-                            + r.prompt().audioTokens()
+                            + rows.get(b).prompt().audioTokens()
                             + " audio tokens");
         }
-        return audio;
     }
 }

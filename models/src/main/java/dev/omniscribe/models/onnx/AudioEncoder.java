@@ -5,10 +5,8 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.omniscribe.models.ModelSpec;
-import dev.omniscribe.models.audio.AudioTokens;
 import dev.omniscribe.models.audio.MelFeatures;
 import java.nio.ByteBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +37,7 @@ public final class AudioEncoder implements AutoCloseable {
     private final OrtRuntime runtime;
     private final OrtSession session;
     private final Dtype dtype;
-    private final int nMels;
-    private final int chunkFrames;
+    private final ModelSpec spec;
     private final int tokensPerChunk;
     private final int hidden;
     private final String inputFeatures;
@@ -54,8 +51,7 @@ public final class AudioEncoder implements AutoCloseable {
         this.audioEmbeds = g.output(AUDIO_EMBEDS);
         this.runtime = runtime;
         this.dtype = Dtype.of(spec.dtype());
-        this.nMels = spec.audio().nMels();
-        this.chunkFrames = spec.audio().chunkFrames();
+        this.spec = spec;
         this.tokensPerChunk = spec.audio().tokensPerChunk();
         this.hidden = spec.decoder().hiddenSize();
         this.session = runtime.open(spec.dir().resolve(g.file()));
@@ -69,27 +65,16 @@ public final class AudioEncoder implements AutoCloseable {
      *     {@code tokens = AudioTokens.forFrames(frames)}
      */
     public List<Embeddings> encode(List<MelFeatures> segments) throws OrtException {
-        // 1. Chunk list: (segment, first frame, valid frames), all segments in order.
-        List<int[]> chunks = new ArrayList<>();
+        AudioChunks chunks = new AudioChunks(segments, spec);
         List<Embeddings> out = new ArrayList<>();
         for (int s = 0; s < segments.size(); s++) {
-            MelFeatures mel = segments.get(s);
-            if (mel.nMels() != nMels) {
-                throw new IllegalArgumentException(
-                        "features have " + mel.nMels() + " mel bins, model wants " + nMels);
-            }
-            for (int start = 0; start < mel.frames(); start += chunkFrames) {
-                chunks.add(new int[] {s, start, Math.min(chunkFrames, mel.frames() - start)});
-            }
-            int tokens = AudioTokens.forFrames(mel.frames());
+            int tokens = chunks.tokens(s);
             out.add(new Embeddings(dtype.allocate((long) tokens * hidden), tokens, hidden, dtype));
         }
-        // 2. Run the chunks in groups; append each chunk's valid tokens to its segment.
+        // Run the chunks in groups; append each chunk's valid tokens to its segment.
         int[] filled = new int[segments.size()]; // tokens written per segment
         for (int from = 0; from < chunks.size(); from += MAX_CHUNKS_PER_RUN) {
-            List<int[]> group =
-                    chunks.subList(from, Math.min(chunks.size(), from + MAX_CHUNKS_PER_RUN));
-            runGroup(segments, group, out, filled);
+            runGroup(chunks, from, Math.min(chunks.size(), from + MAX_CHUNKS_PER_RUN), out, filled);
         }
         for (int s = 0; s < out.size(); s++) {
             if (filled[s] != out.get(s).tokens()) {
@@ -105,45 +90,25 @@ public final class AudioEncoder implements AutoCloseable {
         return out;
     }
 
-    private void runGroup(
-            List<MelFeatures> segments, List<int[]> group, List<Embeddings> out, int[] filled)
+    private void runGroup(AudioChunks chunks, int from, int to, List<Embeddings> out, int[] filled)
             throws OrtException {
-        int n = group.size();
-        // (chunks, n_mels, chunk_frames), zero after each chunk's valid frames
-        ByteBuffer features = dtype.allocate((long) n * nMels * chunkFrames);
-        LongBuffer lens = LongBuffer.allocate(n); // (chunks)
-        for (int c = 0; c < n; c++) {
-            int[] chunk = group.get(c);
-            MelFeatures mel = segments.get(chunk[0]);
-            int start = chunk[1];
-            int len = chunk[2];
-            for (int m = 0; m < nMels; m++) {
-                int dst = (c * nMels + m) * chunkFrames;
-                int src = m * mel.frames() + start;
-                for (int t = 0; t < len; t++) {
-                    dtype.put(features, dst + t, mel.values()[src + t]);
-                }
-            }
-            lens.put(c, len);
-        }
-        try (OnnxTensor featuresT = dtype.tensor(runtime.env(), features, n, nMels, chunkFrames);
-                OnnxTensor lensT = OnnxTensor.createTensor(runtime.env(), lens, new long[] {n});
+        try (OnnxTensor featuresT = chunks.features(runtime.env(), from, to);
+                OnnxTensor lensT = chunks.lens(runtime.env(), from, to);
                 OrtSession.Result result =
                         session.run(Map.of(inputFeatures, featuresT, featureLens, lensT))) {
             // (chunks, tokens_per_chunk, hidden) in the model dtype, raw bytes
             ByteBuffer embeds = bytesOf(result, audioEmbeds);
             int rowBytes = hidden * dtype.bytes();
-            for (int c = 0; c < n; c++) {
-                int[] chunk = group.get(c);
-                int valid = AudioTokens.forChunk(chunk[2]);
-                Embeddings e = out.get(chunk[0]);
+            for (int c = from; c < to; c++) {
+                int segment = chunks.segment(c);
+                int valid = chunks.validTokens(c);
                 ByteBuffer src = embeds.duplicate();
-                src.position(c * tokensPerChunk * rowBytes)
-                        .limit((c * tokensPerChunk + valid) * rowBytes);
-                ByteBuffer dst = e.data().duplicate();
-                dst.position(filled[chunk[0]] * rowBytes);
+                src.position((c - from) * tokensPerChunk * rowBytes)
+                        .limit(((c - from) * tokensPerChunk + valid) * rowBytes);
+                ByteBuffer dst = out.get(segment).data().duplicate();
+                dst.position(filled[segment] * rowBytes);
                 dst.put(src);
-                filled[chunk[0]] += valid;
+                filled[segment] += valid;
             }
         }
     }

@@ -20,7 +20,9 @@ import java.util.Map;
  */
 public final class GenerationLoop implements AutoCloseable {
 
-    private static final String AUDIO_EMBEDS = "audio_embeds"; // (batch, audio, hidden) F
+    private static final String INPUT_FEATURES = "input_features"; // (chunks, n_mels, frames) F
+    private static final String FEATURE_LENS = "feature_lens"; // (chunks) int64
+    private static final String AUDIO_INDEX = "audio_index"; // (batch, audio) int64
     private static final String ATTENTION_MASK = "attention_mask"; // (batch, seq) int64
     private static final String POSITION_IDS = "position_ids"; // (batch, seq) int64
     private static final String INPUT_IDS = "input_ids"; // (batch, seq) int64
@@ -33,7 +35,9 @@ public final class GenerationLoop implements AutoCloseable {
 
     private final OrtRuntime runtime;
     private final OrtSession session;
-    private final String audioEmbeds;
+    private final String inputFeatures;
+    private final String featureLens;
+    private final String audioIndex;
     private final String attentionMask;
     private final String positionIds;
     private final String inputIds;
@@ -46,7 +50,9 @@ public final class GenerationLoop implements AutoCloseable {
 
     public GenerationLoop(OrtRuntime runtime, ModelSpec spec) throws OrtException {
         ModelSpec.Graph g = spec.graph(ModelSpec.GENERATE);
-        this.audioEmbeds = g.input(AUDIO_EMBEDS);
+        this.inputFeatures = g.input(INPUT_FEATURES);
+        this.featureLens = g.input(FEATURE_LENS);
+        this.audioIndex = g.input(AUDIO_INDEX);
         this.attentionMask = g.input(ATTENTION_MASK);
         this.positionIds = g.input(POSITION_IDS);
         this.inputIds = g.input(INPUT_IDS);
@@ -63,9 +69,11 @@ public final class GenerationLoop implements AutoCloseable {
     /**
      * Generates for a left-padded batch in one call.
      *
-     * @param audio {@code (batch, audio, hidden)} each row's audio embeddings in the model dtype,
-     *     zero padded at the end; the graph puts row {@code j} at the row's {@code j}-th audio
-     *     placeholder id
+     * @param features {@code (chunks, n_mels, chunk_frames)} mel chunks of all rows, model dtype
+     * @param lens {@code (chunks)} valid frames per chunk
+     * @param audio row-major {@code (batch, audio)}: row {@code b}'s {@code j}-th audio placeholder
+     *     takes the audio encoder's output row {@code audio[b, j]} of {@code (chunks *
+     *     tokens_per_chunk)}
      * @param ids, mask, positions row-major {@code (batch, seq)}, left padded
      * @param budgets per row, at least 1
      * @param temperatures per row, 0 = argmax
@@ -76,7 +84,9 @@ public final class GenerationLoop implements AutoCloseable {
      *     id, then pad
      */
     public long[][] run(
-            OnnxTensorLike audio,
+            OnnxTensorLike features,
+            OnnxTensorLike lens,
+            long[] audio,
             long[] ids,
             long[] mask,
             long[] positions,
@@ -97,8 +107,11 @@ public final class GenerationLoop implements AutoCloseable {
                 OnnxTensor tempT = floats(temperatures, batch);
                 OnnxTensor penT = floats(penalties, batch);
                 OnnxTensor eosT = longs(stopIds, stopIds.length);
-                OnnxTensor uniT = floats(uniforms, batch, uniforms.length / batch)) {
-            in.put(audioEmbeds, audio);
+                OnnxTensor uniT = floats(uniforms, batch, uniforms.length / batch);
+                OnnxTensor audioT = longs(audio, batch, audio.length / batch)) {
+            in.put(inputFeatures, features);
+            in.put(featureLens, lens);
+            in.put(audioIndex, audioT);
             in.put(inputIds, idsT);
             in.put(attentionMask, maskT);
             in.put(positionIds, posT);
