@@ -242,10 +242,9 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
-           weights=None, cfg: dict = None, source: str = None, unroll: int = generate.UNROLL) -> dict:
+           weights=None, cfg: dict = None, source: str = None) -> dict:
     """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
-    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run); `unroll`
-    the decode steps per iteration of generate.onnx's Loop."""
+    `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run)."""
     if not (step_decoder or loop):
         raise SystemExit("nothing to export: neither the step decoder nor the generation loop")
     cfg = cfg or thinker_config(checkpoint)
@@ -297,9 +296,9 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     tokens = token_ids(checkpoint, cfg)
     if loop:
         log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype}, "
-            f"{unroll} steps per iteration)")
+            f"audio tower included)")
         generate_model = generate.build_generate(dcfg, acfg, weights, linear_of, weights.get("model.embed_tokens.weight"),
-                                                 np_dtype, pad=tokens["pad"], audio_id=tokens["audio"], unroll=unroll)
+                                                 np_dtype, pad=tokens["pad"], audio_id=tokens["audio"])
         save_onnx(generate_model, out_dir, "generate.onnx")
         written.append(("generate", io_only(generate_model)))
         del generate_model
@@ -364,11 +363,8 @@ def main(argv=None):
                     help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
     ap.add_argument("--layers", type=int, help="--random-full: fewer layers (a quick check of the tool)")
     ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
-    ap.add_argument("--unroll", type=int, default=generate.UNROLL,
-                    help="generate.onnx: decode steps per Loop iteration (the loop checks for stopped rows, and ONNX "
-                         "Runtime waits for the GPU, once per iteration)")
     args = ap.parse_args(argv)
-    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop, "unroll": args.unroll}
+    parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop}
 
     if args.tiny:
         import tiny

@@ -38,9 +38,9 @@ Written for ONNX Runtime's CUDA provider, from a GPU timeline of the loop (CUPTI
 - No value of the body goes to the host: ArgMax over int32 has no CUDA kernel (ORT ran it on the CPU, a wait for
   the GPU every step), cuDNN's ArgMax over the vocabulary took 12 ms at batch 32, and a one-pass TopK over it
   0.8 ms; the argmax is the first of a two-pass top-k.
-- ORT reads the Loop's condition on the host after each iteration (a wait for the GPU) and spends ~0.3 ms of host
-  time between iterations; running 8 steps per iteration (`unroll`) measured no faster once nothing else in the
-  body waited for the GPU, so the default is one.
+- One decode step per Loop iteration. ORT reads the condition on the host after each iteration (a wait for the
+  GPU) and spends ~0.3 ms of host time between iterations, yet a body of 8 steps measured no faster once nothing
+  else in the body waited for the GPU (BENCHMARKS.md), and it computed up to 7 steps past a stop or a budget.
 """
 
 import math
@@ -54,7 +54,6 @@ from graphs import MS_DOMAIN, Graph
 F32, I64, BOOL = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
 TOP_K = 50  # sampling considers the 50 most likely ids, as transformers' default generation config
 TOPK_GROUP = 1024  # ids per group in the first pass of the two-pass top-k (top_k), for large vocabularies
-UNROLL = 1  # decode steps per Loop iteration; 8 measured no faster on an H100 (BENCHMARKS.md)
 
 
 class Body(Graph):
@@ -306,11 +305,9 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
 
 
 def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights, linear_of, embed_table, dtype,
-                   pad: int, audio_id: int, unroll: int = UNROLL):
-    """Audio encoder, prompt embedding, prefill, then a Loop whose body runs `unroll` decode steps (see the module
-    doc). `audio_id`: the audio placeholder id."""
-    if unroll < 1:
-        raise ValueError("unroll must be >= 1")
+                   pad: int, audio_id: int):
+    """Audio encoder, prompt embedding, prefill, then a Loop of decode steps (see the module doc). `audio_id`: the
+    audio placeholder id."""
     g = Graph("generate", dtype)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
@@ -331,9 +328,7 @@ def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights,
     penalty = g.op("Unsqueeze", ["repetition_penalty", g.i64([1])])
     eos = g.op("Unsqueeze", ["eos_ids", g.i64([0])])  # (1, n)
     steps = g.op("ReduceMax", ["max_new_tokens"], keepdims=0)  # scalar: the prefill's token + decode steps
-    # decode steps after the prefill's token, rounded up to whole loop iterations: the KV buffer's room
-    iters = g.op("Div", [g.op("Add", [steps, scalar(g, unroll - 2)]), scalar(g, unroll)])  # ceil((steps - 1) / u)
-    room = g.op("Mul", [iters, scalar(g, unroll)])
+    room = g.op("Sub", [steps, scalar(g, 1)])  # decode steps after the prefill's token: the KV buffer's room
     seq = g.op("Gather", [g.op("Shape", ["input_ids"]), scalar(g, 1)], axis=0)  # scalar
     length = g.op("Add", [seq, room])  # KV buffer length
 
@@ -395,9 +390,7 @@ def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights,
     key_pos = g.op("Range", [scalar(g, 0), length, scalar(g, 1)])  # (length)
     kv_index_shape = g.op("Concat", [batch, g.i64([nkv, 1, hd])], axis=0)
 
-    # 2. the loop: each iteration runs `unroll` decode steps, then the loop goes on while a row is running. Up to
-    # unroll - 1 steps past the last stop or the budget may be computed; their tokens are pad, and the output is cut
-    # to the budget.
+    # 2. the loop: one decode step per iteration while a row is running, at most `room` steps
     state_spec = [("tok", I64, ["batch", 1]), ("pos", I64, ["batch", 1]), ("presence", BOOL, ["batch", vocab]),
                   ("done", BOOL, ["batch"])]
     n_small = len(state_spec)
@@ -410,37 +403,34 @@ def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights,
     b_all = [body.input(g.fresh(n), t, shape) for n, t, shape in state_spec]
     tok, pos, presence_b, done_b = b_all[:n_small]
     kv = [(b_all[n_small + 2 * i], b_all[n_small + 2 * i + 1]) for i in range(cfg.num_layers)]
-    first_step = body.op("Add", [body.op("Mul", [b_iter, scalar(g, unroll)]), scalar(g, 1)])
-    emitted_steps = []
-    for j in range(unroll):
-        step = body.op("Add", [first_step, scalar(g, j)])  # tokens emitted before this one
-        write = body.op("Sub", [body.op("Add", [seq, step]), scalar(g, 1)])  # KV position of the fed token
-        kv_index = body.op("Expand", [body.op("Reshape", [write, body.i64([1, 1, 1, 1])]), kv_index_shape])
-        bias = body.op("Where", [body.op("LessOrEqual", [key_pos, write]), decode_bias,
-                                 body.fdt(big_negative)])  # (batch, 1, 1, length)
-        x = body.op("Gather", [fw.embed, tok], axis=0)  # (batch, 1, hidden)
-        logits, kv = fused_step(body, fw, x, pos, bias, cos, sin, kv, single=True, kv_index=kv_index)
-        emitted, tok, presence_b, done_b = select(body, logits, presence_b, done_b, step, "max_new_tokens",
-                                                  temperature, penalty, eos, pad, "uniform", vocab)
-        pos = body.op("Add", [pos, body.i64(1)])
-        emitted_steps.append(body.op("Unsqueeze", [emitted, body.i64([0])]))  # (1, batch)
+    step = body.op("Add", [b_iter, scalar(g, 1)])  # tokens emitted before this one
+    write = body.op("Sub", [body.op("Add", [seq, step]), scalar(g, 1)])  # KV position of the fed token
+    kv_index = body.op("Expand", [body.op("Reshape", [write, body.i64([1, 1, 1, 1])]), kv_index_shape])
+    bias = body.op("Where", [body.op("LessOrEqual", [key_pos, write]), decode_bias,
+                             body.fdt(big_negative)])  # (batch, 1, 1, length)
+    x = body.op("Gather", [fw.embed, tok], axis=0)  # (batch, 1, hidden)
+    logits, kv = fused_step(body, fw, x, pos, bias, cos, sin, kv, single=True, kv_index=kv_index)
+    emitted, tok, presence_b, done_b = select(body, logits, presence_b, done_b, step, "max_new_tokens",
+                                              temperature, penalty, eos, pad, "uniform", vocab)
+    pos = body.op("Add", [pos, body.i64(1)])
     running = body.op("Cast", [body.op("ReduceMax", [body.op("Cast", [body.op("Not", [done_b])],
                                                              to=TensorProto.INT32)], keepdims=0)], to=BOOL)
-    block = emitted_steps[0] if unroll == 1 else body.op("Concat", emitted_steps, axis=0)  # (unroll, batch)
     body.outputs.append(helper.make_tensor_value_info(running, BOOL, []))
     outs = [tok, pos, presence_b, done_b] + [t for pair in kv for t in pair]
     for name, (_, t, shape) in zip(outs, state_spec):
         body.outputs.append(helper.make_tensor_value_info(name, t, shape))
-    body.outputs.append(helper.make_tensor_value_info(block, I64, [unroll, "batch"]))
+    body.outputs.append(helper.make_tensor_value_info(emitted, I64, ["batch"]))
 
     more = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Not", [done])], to=TensorProto.INT32)],
                               keepdims=0)], to=BOOL)
-    loop_in = [iters, more, next0, next_pos, presence, done] + [t for pair in buffers for t in pair]
+    loop_in = [room, more, next0, next_pos, presence, done] + [t for pair in buffers for t in pair]
     loop_out = [g.fresh("final") for _ in state_spec] + [g.fresh("decoded")]
     g.nodes.append(helper.make_node("Loop", loop_in, loop_out, name="generate_loop", body=body.graph()))
-    decoded = g.op("Transpose", [g.op("Reshape", [loop_out[-1], g.op("Concat", [g.i64([-1]), batch], axis=0)])], perm=[1, 0])  # (batch, n)
-    tokens = g.op("Concat", [g.op("Unsqueeze", [emitted0, g.i64([1])]), decoded], axis=1)
-    g.nodes.append(helper.make_node("Slice", [tokens, g.i64([0]), g.op("Unsqueeze", [steps, g.i64([0])]),
-                                              g.i64([1])], ["tokens"], name="tokens"))
+    # (steps run, batch) -> (batch, steps run); the reshape keeps the batch axis when the loop ran no step (ORT then
+    # gives the scan output a 0 for every symbolic axis)
+    decoded = g.op("Transpose", [g.op("Reshape", [loop_out[-1], g.op("Concat", [g.i64([-1]), batch], axis=0)])],
+                   perm=[1, 0])
+    g.nodes.append(helper.make_node("Concat", [g.op("Unsqueeze", [emitted0, g.i64([1])]), decoded], ["tokens"],
+                                    name="tokens", axis=1))
     g.output("tokens", I64, ["batch", "steps"])
     return g.model()

@@ -58,6 +58,25 @@ class GenerationLoopEngineTest {
     }
 
     @Test
+    void aBatchWhoseLargestBudgetIsOneTokenRunsNoDecodeStepAndGivesThePrefillToken() {
+        List<GenerationRequest> requests =
+                List.of(
+                        new GenerationRequest(
+                                TinyEngines.audio("en_1s5"), GenerationOptions.greedy(1)),
+                        new GenerationRequest(
+                                TinyEngines.audio("zh_4s"), GenerationOptions.greedy(1)));
+        List<Transcription> graph = ENGINES.get("int4", DecodeLoop.GRAPH).transcribe(requests);
+        List<Transcription> steps = ENGINES.get("int4", DecodeLoop.STEPS).transcribe(requests);
+        for (int i = 0; i < requests.size(); i++) {
+            assertThat(graph.get(i).error()).as("row " + i).isNull();
+            assertThat(graph.get(i).tokenIds())
+                    .as("row " + i)
+                    .hasSize(1)
+                    .containsExactly(steps.get(i).tokenIds());
+        }
+    }
+
+    @Test
     void withoutStopIdsEverySegmentRunsToItsBudgetOnBothPaths() {
         // en_1s5 stops at <|im_end|> before 24 tokens in the golden runs
         GenerationRequest r =
