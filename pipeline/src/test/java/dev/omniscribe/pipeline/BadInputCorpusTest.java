@@ -21,8 +21,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,7 +74,7 @@ class BadInputCorpusTest {
         assertThat(exit).isEqualTo(1);
 
         Map<String, JsonNode> failures = failures(out);
-        TreeSet<String> outputs = filesUnder(out);
+        TreeSet<String> outputs = PipelineTests.filesUnder(out);
         assertThat(outputs).noneMatch(f -> f.endsWith(".tmp"));
         List<String> all = new ArrayList<>(good);
         all.addAll(bad);
@@ -295,14 +293,6 @@ class BadInputCorpusTest {
             }
         }
         return m;
-    }
-
-    private static TreeSet<String> filesUnder(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile)
-                    .map(p -> dir.relativize(p).toString())
-                    .collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 
     private static void ffmpeg(String... args) throws IOException, InterruptedException {

@@ -20,21 +20,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -48,23 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FaultToleranceTest {
 
-    private static Configuration restarts() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        return conf;
-    }
+    private static final int RESTARTS = 3;
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(2)
-                            .setNumberSlotsPerTaskManager(1)
-                            .setConfiguration(restarts())
-                            .build());
+    static final MiniClusterExtension CLUSTER = PipelineTests.twoTaskManagersRestarting(RESTARTS);
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
@@ -114,7 +95,8 @@ class FaultToleranceTest {
         OutputLayout layout =
                 new OutputLayout(out.toUri().toString(), List.of(OutputFormat.values()));
         StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(restarts());
+                StreamExecutionEnvironment.getExecutionEnvironment(
+                        PipelineTests.restarts(RESTARTS));
         JobSettings settings =
                 new JobSettings(SEGMENTS, ENGINE, ChineseConversion.NONE, null, 2, 2, layout);
         TranscribeJob.build(
@@ -172,7 +154,7 @@ class FaultToleranceTest {
         assertThat(failures)
                 .as(Files.exists(failures) ? Files.readString(failures) : "")
                 .doesNotExist();
-        assertThat(filesUnder(out))
+        assertThat(PipelineTests.filesUnder(out))
                 .as("one set per input: no temporary, partial or duplicate file, no failures")
                 .isEqualTo(expected);
         // Copies of one recording have identical transcripts: no half-written file survived.
@@ -220,7 +202,7 @@ class FaultToleranceTest {
                 expected.add(f + "." + format);
             }
         }
-        assertThat(filesUnder(out)).isEqualTo(expected);
+        assertThat(PipelineTests.filesUnder(out)).isEqualTo(expected);
     }
 
     private static void job(JobClient client) throws Exception {
@@ -251,13 +233,5 @@ class FaultToleranceTest {
             m.put(json, Files.readString(out.resolve(json)));
         }
         return m;
-    }
-
-    private static TreeSet<String> filesUnder(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile)
-                    .map(p -> dir.relativize(p).toString())
-                    .collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 }

@@ -12,18 +12,13 @@ import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.flink.api.common.JobStatus;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -47,23 +42,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  */
 class S3RestartTest {
 
-    private static Configuration restarts() {
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 30);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(500));
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        return conf;
-    }
+    private static final int RESTARTS = 30;
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(2)
-                            .setNumberSlotsPerTaskManager(1)
-                            .setConfiguration(restarts())
-                            .build());
+    static final MiniClusterExtension CLUSTER = PipelineTests.twoTaskManagersRestarting(RESTARTS);
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int FILES = 24;
@@ -122,7 +104,8 @@ class S3RestartTest {
             OutputLayout layout =
                     new OutputLayout("s3a://restart/out", List.of(OutputFormat.values()), storage);
             StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.getExecutionEnvironment(restarts());
+                    StreamExecutionEnvironment.getExecutionEnvironment(
+                            PipelineTests.restarts(RESTARTS));
             TranscribeJob.build(
                     env,
                     AudioSources.folder("s3a://restart/in", null, null, storage),

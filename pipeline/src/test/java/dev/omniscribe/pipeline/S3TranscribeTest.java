@@ -39,7 +39,6 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.gaul.s3proxy.S3Proxy;
@@ -66,12 +65,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 class S3TranscribeTest {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
     static final String ACCESS_KEY = "omniscribe-test";
     static final String SECRET_KEY = "omniscribe-test-secret";

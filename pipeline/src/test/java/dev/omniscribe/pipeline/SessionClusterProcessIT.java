@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.client.program.PackagedProgram;
@@ -184,7 +183,7 @@ class SessionClusterProcessIT {
                 expected.add(f + "." + ext);
             }
         }
-        assertThat(filesUnder(out)).isEqualTo(expected);
+        assertThat(PipelineTests.filesUnder(out)).isEqualTo(expected);
     }
 
     private Process start(String name, String mainClass, Path confDir) throws IOException {
@@ -261,14 +260,6 @@ class SessionClusterProcessIT {
                     s.map(p -> p.getFileName().toString())
                             .filter(n -> n.endsWith(".json") && !n.startsWith("."))
                             .count();
-        }
-    }
-
-    private static TreeSet<String> filesUnder(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile)
-                    .map(p -> dir.relativize(p).toString())
-                    .collect(Collectors.toCollection(TreeSet::new));
         }
     }
 

@@ -30,12 +30,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -48,12 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TranscribeJobMiniClusterTest {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
     static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
     static final EngineSettings ENGINE = TinyModel.greedy(3, 4).withThreads(1);
@@ -124,14 +116,6 @@ class TranscribeJobMiniClusterTest {
         env.execute("test");
     }
 
-    static TreeSet<String> filesUnder(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile)
-                    .map(p -> dir.relativize(p).toString())
-                    .collect(java.util.stream.Collectors.toCollection(TreeSet::new));
-        }
-    }
-
     /** What the engine says about each segment of a file when run directly, post-processed. */
     static List<String> directTexts(Path file) throws Exception {
         List<SegmentRecord> segments;
@@ -162,7 +146,7 @@ class TranscribeJobMiniClusterTest {
             throws Exception {
         runJob(input, out, false);
 
-        assertThat(filesUnder(out))
+        assertThat(PipelineTests.filesUnder(out))
                 .containsExactly(
                         "_failures.jsonl",
                         "music/take #1 (50%).ogg.json",
@@ -318,7 +302,7 @@ class TranscribeJobMiniClusterTest {
 
     private static Map<String, FileTime> mtimes(Path dir) throws IOException {
         Map<String, FileTime> m = new TreeMap<>();
-        for (String f : filesUnder(dir)) {
+        for (String f : PipelineTests.filesUnder(dir)) {
             m.put(f, Files.getLastModifiedTime(dir.resolve(f)));
         }
         return m;

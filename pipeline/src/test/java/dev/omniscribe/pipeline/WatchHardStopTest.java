@@ -26,12 +26,10 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
@@ -45,12 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class WatchHardStopTest {
 
     @RegisterExtension
-    static final MiniClusterExtension CLUSTER =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(2)
-                            .build());
+    static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
     private static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
     private static final EngineSettings ENGINE = TinyModel.greedy(4, 4).withThreads(1);
@@ -160,7 +153,7 @@ class WatchHardStopTest {
         assertThat(failures)
                 .as(Files.exists(failures) ? Files.readString(failures) : "")
                 .doesNotExist();
-        assertThat(filesUnder(out))
+        assertThat(PipelineTests.filesUnder(out))
                 .as("one set per input: no temporary, partial or duplicate file, no failures")
                 .isEqualTo(expected);
         // Nothing complete before the stop was written again.
@@ -238,13 +231,5 @@ class WatchHardStopTest {
             }
         }
         return m;
-    }
-
-    private static TreeSet<String> filesUnder(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile)
-                    .map(p -> dir.relativize(p).toString())
-                    .collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 }

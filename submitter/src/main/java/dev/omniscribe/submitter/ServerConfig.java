@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Everything the HTTP service is configured with.
@@ -127,154 +128,109 @@ public record ServerConfig(
     }
 
     public ServerConfig withHostPort(String h, int p) {
-        return new ServerConfig(
-                h,
-                p,
-                modelDir,
-                workDir,
-                defaults,
-                maxUploadBytes,
-                idleTimeout,
-                preload,
-                apiKey,
-                rateLimitPerMinute,
-                queueCapacity,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(
+                c -> {
+                    c.host = h;
+                    c.port = p;
+                });
     }
 
     public ServerConfig withMaxUploadBytes(long n) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                defaults,
-                n,
-                idleTimeout,
-                preload,
-                apiKey,
-                rateLimitPerMinute,
-                queueCapacity,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(c -> c.maxUploadBytes = n);
     }
 
     public ServerConfig withApiKey(String key) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                defaults,
-                maxUploadBytes,
-                idleTimeout,
-                preload,
-                key,
-                rateLimitPerMinute,
-                queueCapacity,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(c -> c.apiKey = key);
     }
 
     public ServerConfig withRateLimitPerMinute(int n) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                defaults,
-                maxUploadBytes,
-                idleTimeout,
-                preload,
-                apiKey,
-                n,
-                queueCapacity,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(c -> c.rateLimitPerMinute = n);
     }
 
     public ServerConfig withQueueCapacity(int n) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                defaults,
-                maxUploadBytes,
-                idleTimeout,
-                preload,
-                apiKey,
-                rateLimitPerMinute,
-                n,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(c -> c.queueCapacity = n);
     }
 
     public ServerConfig withIdleTimeout(Duration d, boolean preloadModel) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                defaults,
-                maxUploadBytes,
-                d,
-                preloadModel,
-                apiKey,
-                rateLimitPerMinute,
-                queueCapacity,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(
+                c -> {
+                    c.idleTimeout = d;
+                    c.preload = preloadModel;
+                });
     }
 
     public ServerConfig withDefaults(TranscribeOptions d) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                d,
-                maxUploadBytes,
-                idleTimeout,
-                preload,
-                apiKey,
-                rateLimitPerMinute,
-                queueCapacity,
-                retention,
-                gpus,
-                flinkAddress,
-                jobJar);
+        return edit(c -> c.defaults = d);
     }
 
     public ServerConfig withFlinkAddress(String address, Path jar) {
-        return new ServerConfig(
-                host,
-                port,
-                modelDir,
-                workDir,
-                defaults,
-                maxUploadBytes,
-                idleTimeout,
-                preload,
-                apiKey,
-                rateLimitPerMinute,
-                queueCapacity,
-                retention,
-                gpus,
-                address,
-                jar);
+        return edit(
+                c -> {
+                    c.flinkAddress = address;
+                    c.jobJar = jar;
+                });
+    }
+
+    /** A copy with {@code change} applied to its fields (checked again by the constructor). */
+    private ServerConfig edit(Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return f.build();
+    }
+
+    /** The components of a {@link ServerConfig}, as mutable fields for {@link #edit}. */
+    private static final class Fields {
+        String host;
+        int port;
+        Path modelDir;
+        Path workDir;
+        TranscribeOptions defaults;
+        long maxUploadBytes;
+        Duration idleTimeout;
+        boolean preload;
+        String apiKey;
+        int rateLimitPerMinute;
+        int queueCapacity;
+        Duration retention;
+        int gpus;
+        String flinkAddress;
+        Path jobJar;
+
+        Fields(ServerConfig c) {
+            host = c.host;
+            port = c.port;
+            modelDir = c.modelDir;
+            workDir = c.workDir;
+            defaults = c.defaults;
+            maxUploadBytes = c.maxUploadBytes;
+            idleTimeout = c.idleTimeout;
+            preload = c.preload;
+            apiKey = c.apiKey;
+            rateLimitPerMinute = c.rateLimitPerMinute;
+            queueCapacity = c.queueCapacity;
+            retention = c.retention;
+            gpus = c.gpus;
+            flinkAddress = c.flinkAddress;
+            jobJar = c.jobJar;
+        }
+
+        ServerConfig build() {
+            return new ServerConfig(
+                    host,
+                    port,
+                    modelDir,
+                    workDir,
+                    defaults,
+                    maxUploadBytes,
+                    idleTimeout,
+                    preload,
+                    apiKey,
+                    rateLimitPerMinute,
+                    queueCapacity,
+                    retention,
+                    gpus,
+                    flinkAddress,
+                    jobJar);
+        }
     }
 }

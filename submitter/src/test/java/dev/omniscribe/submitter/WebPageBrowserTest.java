@@ -182,13 +182,8 @@ class WebPageBrowserTest {
         String message = JSON.readTree(direct.body()).path("error").path("message").asText();
         assertThat(message).isNotBlank();
 
-        open(server);
-        byId("file").sendKeys(notes.toString());
-        byId("submit").click();
-        WebElement error = byId("error");
-        new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
-
-        assertThat(error.getText())
+        String error = uploadAndWaitForError(server, notes);
+        assertThat(error)
                 .isEqualTo(
                         "This file does not look like audio or video, so it was not transcribed."
                                 + " The server said: "
@@ -206,13 +201,8 @@ class WebPageBrowserTest {
             assertThat(direct.statusCode()).isEqualTo(413);
             String message = JSON.readTree(direct.body()).path("error").path("message").asText();
 
-            open(small);
-            byId("file").sendKeys(clip.toString());
-            byId("submit").click();
-            WebElement error = byId("error");
-            new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
-
-            assertThat(error.getText())
+            String error = uploadAndWaitForError(small, clip);
+            assertThat(error)
                     .isEqualTo(
                             "The file is too large for this server. The server said: "
                                     + sentence(message));
@@ -230,13 +220,8 @@ class WebPageBrowserTest {
                                     .statusCode())
                     .isNotEqualTo(429);
 
-            open(limited);
-            byId("file").sendKeys(clip.toString());
-            byId("submit").click();
-            WebElement error = byId("error");
-            new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
-
-            assertThat(error.getText())
+            String error = uploadAndWaitForError(limited, clip);
+            assertThat(error)
                     .matches(
                             "Too many uploads from this address in the last minute\\. Try again in"
                                     + " \\d+ seconds\\. The server said: Too many requests from"
@@ -250,12 +235,8 @@ class WebPageBrowserTest {
         assertThat(keyed.http.withBearer(null).get("/").statusCode()).isEqualTo(200);
         assertThat(keyed.http.withBearer(null).get("/status/nothing").statusCode()).isEqualTo(401);
 
-        open(keyed);
-        byId("file").sendKeys(clip.toString());
-        byId("submit").click();
-        WebElement error = byId("error");
-        new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
-        assertThat(error.getText())
+        String error = uploadAndWaitForError(keyed, clip);
+        assertThat(error)
                 .isEqualTo(
                         "This server needs an API key: enter it under Options and try again."
                                 + " The server said: Missing bearer token (Authorization: Bearer"
@@ -264,7 +245,7 @@ class WebPageBrowserTest {
         byId("api-key").sendKeys(API_KEY);
         byId("submit").click();
         waitForResultOrError();
-        assertThat(error.isDisplayed()).as(error.getText()).isFalse();
+        assertThat(byId("error").isDisplayed()).as(byId("error").getText()).isFalse();
         assertThat(browser.findElements(By.cssSelector("#segments li.segment"))).isNotEmpty();
     }
 
@@ -330,6 +311,16 @@ class WebPageBrowserTest {
 
     private WebElement byId(String id) {
         return browser.findElement(By.id(id));
+    }
+
+    /** Opens the page on {@code server}, uploads {@code file}, returns the error the page shows. */
+    private String uploadAndWaitForError(TestServer server, Path file) {
+        open(server);
+        byId("file").sendKeys(file.toString());
+        byId("submit").click();
+        WebElement error = byId("error");
+        new WebDriverWait(browser, Duration.ofSeconds(30)).until(b -> error.isDisplayed());
+        return error.getText();
     }
 
     private void waitForResultOrError() {

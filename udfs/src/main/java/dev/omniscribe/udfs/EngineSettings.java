@@ -120,50 +120,31 @@ public record EngineSettings(
     }
 
     public EngineSettings withGreedy() {
-        return new EngineSettings(
-                modelDir,
-                batchSize,
-                batchWaitMs,
-                maxNewTokens,
-                0,
-                1.0,
-                seed,
-                systemPrompt,
-                prompt,
-                threads,
-                gpus,
-                idleTimeoutMs);
+        return with(0, 1.0, threads, idleTimeoutMs);
     }
 
     public EngineSettings withThreads(int n) {
+        return with(temperature, repetitionPenalty, n, idleTimeoutMs);
+    }
+
+    public EngineSettings withIdleTimeoutMs(long ms) {
+        return with(temperature, repetitionPenalty, threads, ms);
+    }
+
+    /** A copy with the settings the {@code with} methods change replaced. */
+    private EngineSettings with(double temp, double penalty, int n, long idleMs) {
         return new EngineSettings(
                 modelDir,
                 batchSize,
                 batchWaitMs,
                 maxNewTokens,
-                temperature,
-                repetitionPenalty,
+                temp,
+                penalty,
                 seed,
                 systemPrompt,
                 prompt,
                 n,
                 gpus,
-                idleTimeoutMs);
-    }
-
-    public EngineSettings withIdleTimeoutMs(long ms) {
-        return new EngineSettings(
-                modelDir,
-                batchSize,
-                batchWaitMs,
-                maxNewTokens,
-                temperature,
-                repetitionPenalty,
-                seed,
-                systemPrompt,
-                prompt,
-                threads,
-                gpus,
-                ms);
+                idleMs);
     }
 }

@@ -69,7 +69,26 @@ public final class BatchGenerator implements TokenGenerator {
     }
 
     /** One sequence to generate: its prompt, the log-mel features of its audio, its options. */
-    public record Row(Prompt prompt, MelFeatures features, GenerationOptions options) {}
+    public record Row(Prompt prompt, MelFeatures features, GenerationOptions options) {
+
+        /**
+         * New tokens this row may get: its options' maximum within a context of {@code
+         * maxPositions}.
+         *
+         * @throws IllegalArgumentException if the prompt leaves no room
+         */
+        int budget(int maxPositions) {
+            int budget = Math.min(options.maxNewTokens(), maxPositions - prompt.length());
+            if (budget < 1) {
+                throw new IllegalArgumentException(
+                        "prompt of "
+                                + prompt.length()
+                                + " tokens leaves no room in the context of "
+                                + maxPositions);
+            }
+            return budget;
+        }
+    }
 
     /** Generated ids (stop token excluded) and why generation ended. */
     public record Output(int[] ids, FinishReason reason) {}
@@ -103,14 +122,7 @@ public final class BatchGenerator implements TokenGenerator {
         FinishReason[] finished = new FinishReason[batch];
         for (int b = 0; b < batch; b++) {
             Row r = rows.get(b);
-            budget[b] = Math.min(r.options().maxNewTokens(), contextBudget(r.prompt().length()));
-            if (budget[b] < 1) {
-                throw new IllegalArgumentException(
-                        "prompt of "
-                                + r.prompt().length()
-                                + " tokens leaves no room in the context of "
-                                + maxPositions);
-            }
+            budget[b] = r.budget(maxPositions);
             position[b] = r.prompt().length();
             penalty[b] =
                     new RepetitionPenalty(r.options().repetitionPenalty(), vocab, r.prompt().ids());

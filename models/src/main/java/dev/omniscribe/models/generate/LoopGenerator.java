@@ -70,14 +70,7 @@ public final class LoopGenerator implements TokenGenerator {
         for (int b = 0; b < batch; b++) {
             BatchGenerator.Row r = rows.get(b);
             GenerationOptions o = r.options();
-            budget[b] = Math.min(o.maxNewTokens(), contextBudget(r.prompt().length()));
-            if (budget[b] < 1) {
-                throw new IllegalArgumentException(
-                        "prompt of "
-                                + r.prompt().length()
-                                + " tokens leaves no room in the context of "
-                                + maxPositions);
-            }
+            budget[b] = r.budget(maxPositions);
             temperature[b] = (float) o.temperature();
             penalty[b] = (float) o.repetitionPenalty();
         }
@@ -89,8 +82,7 @@ public final class LoopGenerator implements TokenGenerator {
             if (temperature[b] > 0) {
                 SplittableRandom random = new SplittableRandom(rows.get(b).options().seed());
                 for (int t = 0; t < steps; t++) {
-                    uniform[b * steps + t] =
-                            Math.min((float) random.nextDouble(), Math.nextDown(1f));
+                    uniform[b * steps + t] = Sampler.uniform(random);
                 }
             }
         }

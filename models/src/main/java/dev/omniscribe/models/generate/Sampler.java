@@ -48,6 +48,14 @@ public interface Sampler {
     int TOP_K = 50;
 
     /**
+     * The next draw in [0, 1) of a sequence's generator, as a float: what both loops feed the
+     * inverse CDF ({@code LoopGenerator} passes it to the graph as float32).
+     */
+    static float uniform(SplittableRandom random) {
+        return Math.min((float) random.nextDouble(), Math.nextDown(1f));
+    }
+
+    /**
      * Temperature sampling over the {@link #TOP_K} most likely ids with a per-sequence seeded
      * generator, as {@code generate.onnx} samples: the ids sorted by logit (ties: lowest id first),
      * {@code softmax(logits / temperature)} over them, one uniform draw {@code u} per step from
@@ -97,7 +105,7 @@ public interface Sampler {
                 weights[r] = Math.exp((top[r] - top[0]) / temperature);
                 sum += weights[r];
             }
-            double u = Math.min((float) random.nextDouble(), Math.nextDown(1f)) * sum;
+            double u = uniform(random) * sum;
             double acc = 0;
             for (int r = 0; r < k; r++) {
                 acc += weights[r];
