@@ -31,8 +31,11 @@ import java.util.stream.Stream;
  * classpath: the executables and their shared libraries are extracted once per JVM into a folder
  * under {@code java.io.tmpdir} named after the jar's content hash (shared by JVMs on the same
  * host), and started through small wrapper scripts that point {@code LD_LIBRARY_PATH} at the
- * extracted libraries. A system ffmpeg can be used instead: pass its folder to {@link
- * #resolve(String)} or set {@code OMNISCRIBE_FFMPEG_DIR}.
+ * extracted libraries. The jar's {@code libavdevice} (capture devices, linked against ALSA,
+ * PulseAudio and XCB) is replaced by a stand-in that defines the symbols the executables import and
+ * registers no device ({@code src/main/native/avdevice-stub}), so the extracted folder needs
+ * nothing from the system beyond glibc, libstdc++ and libgcc_s. A system ffmpeg can be used
+ * instead: pass its folder to {@link #resolve(String)} or set {@code OMNISCRIBE_FFMPEG_DIR}.
  *
  * @param dir the folder holding {@code ffmpeg} and {@code ffprobe} (as Jaffree expects)
  */
@@ -42,6 +45,12 @@ public record FfmpegBinaries(Path dir) {
     public static final String DIR_ENV = "OMNISCRIBE_FFMPEG_DIR";
 
     private static final String RESOURCE_DIR = "org/bytedeco/ffmpeg/linux-x86_64/";
+
+    /** The library replaced by {@link #AVDEVICE_STUB}. */
+    static final String AVDEVICE = "libavdevice.so.61";
+
+    /** The stand-in for {@link #AVDEVICE}, a resource of this package. */
+    static final String AVDEVICE_STUB = "dev/omniscribe/udfs/audio/" + AVDEVICE;
 
     private static final Map<String, FfmpegBinaries> CACHE = new ConcurrentHashMap<>();
 
@@ -162,14 +171,29 @@ public record FfmpegBinaries(Path dir) {
         if (!names.contains("ffmpeg") || !names.contains("ffprobe")) {
             throw new IOException("the bundled ffmpeg jar lacks ffmpeg or ffprobe: " + names);
         }
+        digest.update(stubBytes());
         return digest.digest();
     }
 
-    // The executables and the shared libraries they load; not the JNI bindings.
+    // The executables and the shared libraries they load; not the JNI bindings, and not the
+    // device library, which the stand-in replaces.
     private static boolean wanted(String file) {
         return file.equals("ffmpeg")
                 || file.equals("ffprobe")
-                || (file.startsWith("lib") && file.contains(".so") && !file.startsWith("libjni"));
+                || (file.startsWith("lib")
+                        && file.contains(".so")
+                        && !file.startsWith("libjni")
+                        && !file.equals(AVDEVICE));
+    }
+
+    private static byte[] stubBytes() throws IOException {
+        try (InputStream in =
+                FfmpegBinaries.class.getClassLoader().getResourceAsStream(AVDEVICE_STUB)) {
+            if (in == null) {
+                throw new IOException("missing resource " + AVDEVICE_STUB);
+            }
+            return in.readAllBytes();
+        }
     }
 
     // Extracts into a fresh folder, then moves it into place, so that concurrent JVMs never see
@@ -189,6 +213,7 @@ public record FfmpegBinaries(Path dir) {
             }
             lib.resolve(name).toFile().setExecutable(true, false);
         }
+        Files.write(lib.resolve(AVDEVICE), stubBytes());
         // The jar holds libva as libva.so and libva-drm.so; the libraries load them by soname.
         for (String name : names) {
             if (name.endsWith(".so") && !name.startsWith("libjni")) {
@@ -261,11 +286,10 @@ public record FfmpegBinaries(Path dir) {
                                 + " does not run: "
                                 + out.strip()
                                 + (out.contains("shared libraries")
-                                        ? " (the bundled ffmpeg needs the system libraries"
-                                                + " libasound2, libpulse0, libxcb1 and"
-                                                + " libxcb-shm0: install them, or set "
+                                        ? " (a library it needs is missing; set "
                                                 + DIR_ENV
-                                                + " to a system ffmpeg)"
+                                                + " to a folder with a system ffmpeg and"
+                                                + " ffprobe)"
                                         : ""));
             }
         } catch (IOException e) {
