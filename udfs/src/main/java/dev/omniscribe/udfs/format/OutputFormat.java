@@ -99,7 +99,7 @@ public enum OutputFormat {
                     .append(" --> ")
                     .append(Timestamps.srt(c.endMs()))
                     .append('\n');
-            sb.append(c.text()).append("\n\n");
+            sb.append(cueText(c.text())).append("\n\n");
         }
         return sb.toString();
     }
@@ -111,9 +111,28 @@ public enum OutputFormat {
                     .append(" --> ")
                     .append(Timestamps.vtt(c.endMs()))
                     .append('\n');
-            sb.append(c.text()).append("\n\n");
+            sb.append(vttEscape(cueText(c.text()))).append("\n\n");
         }
         return sb.toString();
+    }
+
+    /**
+     * A cue's text as SRT and WebVTT can carry it: no blank line (it would end the cue), no {@code
+     * -->} (it would read as a timing line; written {@code ->}).
+     */
+    static String cueText(String text) {
+        StringBuilder sb = new StringBuilder();
+        for (String line : text.replace("-->", "->").split("\r\n|\r|\n")) {
+            if (!line.isBlank()) {
+                sb.append(sb.isEmpty() ? "" : "\n").append(line.strip());
+            }
+        }
+        return sb.toString();
+    }
+
+    /** WebVTT cue text: {@code &}, {@code <} and {@code >} as character references (the spec). */
+    static String vttEscape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
     static String json(FileTranscript t, Map<String, Object> options) {

@@ -70,6 +70,36 @@ class OutputFormatTest {
                         """);
     }
 
+    // A segment whose text holds markup characters, a timing arrow and a blank line (the cue
+    // splitter rewraps words, so the blank line goes; cueText drops any that a wrap would keep).
+    private static final FileTranscript MARKUP =
+            transcript(new TranscriptSegment(0, 0, 4_000, "Q&A: <b>x</b> --> y\n\nend"));
+
+    @Test
+    void vttEscapesAmpersandAndAngleBracketsAndCuesHoldNoArrowOrBlankLine() {
+        assertThat(OutputFormat.VTT.render(MARKUP, Map.of()))
+                .isEqualTo(
+                        """
+                        WEBVTT
+
+                        00:00:00.000 --> 00:00:04.000
+                        Q&amp;A: &lt;b&gt;x&lt;/b&gt; -&gt; y end
+
+                        """);
+    }
+
+    @Test
+    void srtCuesHoldNoArrowOrBlankLineAndKeepTheTextOtherwise() {
+        assertThat(OutputFormat.SRT.render(MARKUP, Map.of()))
+                .isEqualTo(
+                        """
+                        1
+                        00:00:00,000 --> 00:00:04,000
+                        Q&A: <b>x</b> -> y end
+
+                        """);
+    }
+
     @Test
     void chineseCuesHoldAtMostSixteenCharactersPerLine() {
         FileTranscript zh =
