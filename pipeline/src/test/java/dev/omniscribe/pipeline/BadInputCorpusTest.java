@@ -189,9 +189,7 @@ class BadInputCorpusTest {
         AudioFixtures.write(in.resolve("odd/8ch.wav"), Pattern.TONES, 5, 48_000, 8);
         good.add("odd/8ch.wav");
         ffmpeg(
-                "-f",
-                "lavfi",
-                "-i",
+                "-filter_complex",
                 "anullsrc=r=16000:cl=mono",
                 "-t",
                 "10800",

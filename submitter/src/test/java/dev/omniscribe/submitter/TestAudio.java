@@ -30,7 +30,7 @@ final class TestAudio {
                         half - 0.4,
                         half + 0.4,
                         seconds);
-        List<String> cmd = new ArrayList<>(List.of("-f", "lavfi", "-i", expr, "-ac", "2"));
+        List<String> cmd = new ArrayList<>(List.of("-filter_complex", expr, "-ac", "2"));
         if (name.endsWith(".m4a")) {
             cmd.addAll(List.of("-c:a", "aac", "-b:a", "64k"));
         } else if (name.endsWith(".wav")) {

@@ -61,10 +61,10 @@ public final class AudioFixtures {
             int channels,
             String... encoderArgs)
             throws IOException, InterruptedException {
+        // Sources are filters (libavfilter), not the lavfi input device: the bundled ffmpeg has
+        // no devices.
         List<String> args = new ArrayList<>();
-        args.add("-f");
-        args.add("lavfi");
-        args.add("-i");
+        args.add("-filter_complex");
         args.add(
                 String.format(
                         Locale.ROOT,
@@ -115,14 +115,68 @@ public final class AudioFixtures {
             throws IOException, InterruptedException {
         ffmpeg(
                 List.of(
-                        "-f",
-                        "lavfi",
-                        "-i",
+                        "-filter_complex",
                         "testsrc=size=64x48:rate=5:duration=" + seconds,
                         "-c:v",
                         "mpeg4",
                         out.toString()));
         return out;
+    }
+
+    /**
+     * An MP4 video of {@code seconds} with a {@code pattern} AAC audio track. ffmpeg writes the MP4
+     * index ({@code moov}) after the media data, as it does by default.
+     */
+    public static Path videoWithAudio(Path out, Pattern pattern, double seconds)
+            throws IOException, InterruptedException {
+        ffmpeg(
+                List.of(
+                        "-filter_complex",
+                        String.format(
+                                Locale.ROOT,
+                                "testsrc=size=64x48:rate=5:duration=%s[v];aevalsrc=%s:s=44100:d=%s[a]",
+                                seconds,
+                                pattern.expression(),
+                                seconds),
+                        "-map",
+                        "[v]",
+                        "-map",
+                        "[a]",
+                        "-c:v",
+                        "mpeg4",
+                        "-c:a",
+                        "aac",
+                        out.toString()));
+        return out;
+    }
+
+    /**
+     * The types of an MP4 file's top-level boxes, in file order ({@code ftyp}, {@code moov}...).
+     */
+    public static List<String> mp4Boxes(Path file) throws IOException {
+        List<String> types = new ArrayList<>();
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            long pos = 0;
+            long size = ch.size();
+            java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(16);
+            while (pos + 8 <= size) {
+                head.clear();
+                ch.read(head, pos);
+                long boxSize = head.getInt(0) & 0xffffffffL;
+                types.add(
+                        new String(head.array(), 4, 4, java.nio.charset.StandardCharsets.US_ASCII));
+                if (boxSize == 1) {
+                    boxSize = head.getLong(8);
+                } else if (boxSize == 0) {
+                    boxSize = size - pos;
+                }
+                if (boxSize < 8) {
+                    throw new IOException("bad MP4 box size " + boxSize + " at " + pos);
+                }
+                pos += boxSize;
+            }
+        }
+        return types;
     }
 
     /** A text file with an audio extension. */

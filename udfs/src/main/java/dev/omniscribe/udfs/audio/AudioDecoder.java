@@ -3,10 +3,10 @@ package dev.omniscribe.udfs.audio;
 import com.github.kokorin.jaffree.JaffreeException;
 import com.github.kokorin.jaffree.LogLevel;
 import com.github.kokorin.jaffree.StreamType;
+import com.github.kokorin.jaffree.ffmpeg.ChannelInput;
 import com.github.kokorin.jaffree.ffmpeg.FFmpeg;
 import com.github.kokorin.jaffree.ffmpeg.FFmpegResultFuture;
 import com.github.kokorin.jaffree.ffmpeg.Input;
-import com.github.kokorin.jaffree.ffmpeg.PipeInput;
 import com.github.kokorin.jaffree.ffmpeg.UrlInput;
 import com.github.kokorin.jaffree.ffmpeg.UrlOutput;
 import com.github.kokorin.jaffree.process.JaffreeAbnormalExitException;
@@ -15,6 +15,10 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.NonWritableChannelException;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.UUID;
@@ -22,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
+import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
@@ -32,10 +37,12 @@ import org.apache.flink.core.fs.Path;
  * directly: no helper thread copies audio, ffmpeg simply blocks while the reader is busy (for
  * example under Flink back-pressure), and memory does not grow with the file's length.
  *
- * <p>Local files are handed to ffmpeg by path (so containers that need seeking, such as MP4 with
- * its index at the end, work); files on other Flink file systems ({@code s3a://}) are streamed to
- * ffmpeg's input through Flink's {@link FileSystem}. The first audio stream is decoded; video,
- * subtitles and data are ignored.
+ * <p>Local files are handed to ffmpeg by path. Files on other Flink file systems ({@code s3a://})
+ * are served to ffmpeg as a seekable input through Jaffree's {@link ChannelInput} (a loopback FTP
+ * server over a channel that reads the file through Flink's {@link FileSystem} and seeks with it),
+ * so containers that need seeking, such as MP4 with its index at the end, decode exactly as they do
+ * from a local file, and nothing is copied to disk: S3A reads the object in ranged requests as
+ * ffmpeg asks for it. The first audio stream is decoded; video, subtitles and data are ignored.
  */
 public final class AudioDecoder {
 
@@ -61,18 +68,19 @@ public final class AudioDecoder {
 
     /**
      * Starts decoding {@code path} on {@code fs} (for example S3A with the job's settings). Files
-     * on other than the local file system are streamed into ffmpeg's standard input as it reads.
+     * on other than the local file system are read, with seeks, as ffmpeg asks for their bytes.
      */
     public Session open(Path path, FileSystem fs) throws IOException {
         java.nio.file.Path fifo = fifoDir.resolve(UUID.randomUUID() + ".pcm");
         mkfifo(fifo);
         Input input;
-        RemoteStream remote = null;
+        RemoteChannel remote = null;
         if (!fs.isDistributedFS() && "file".equals(fs.getUri().getScheme())) {
             input = UrlInput.fromPath(java.nio.file.Path.of(path.toUri().getPath()));
         } else {
-            remote = new RemoteStream(fs.open(path));
-            input = PipeInput.pumpFrom(remote);
+            long size = fs.getFileStatus(path).getLen();
+            remote = new RemoteChannel(fs.open(path), size);
+            input = ChannelInput.fromChannel(path.getName(), remote);
         }
         FFmpegResultFuture future =
                 FFmpeg.atPath(binaries.dir())
@@ -109,20 +117,37 @@ public final class AudioDecoder {
     }
 
     /**
-     * A remote file's stream that remembers a read failure: ffmpeg only sees its input end early,
-     * and would decode the part it got as if it were the whole file.
+     * A remote file as a read-only seekable channel over Flink's stream, remembering a read
+     * failure: ffmpeg only sees its input end early, and would decode the part it got as if it were
+     * the whole file.
      */
-    private static final class RemoteStream extends java.io.FilterInputStream {
+    private static final class RemoteChannel implements SeekableByteChannel {
+        private final FSDataInputStream in;
+        private final long size;
+        private final byte[] chunk = new byte[1 << 16];
+        private long position;
+        private boolean open = true;
         private volatile IOException failure;
 
-        RemoteStream(InputStream in) {
-            super(in);
+        RemoteChannel(FSDataInputStream in, long size) {
+            this.in = in;
+            this.size = size;
         }
 
         @Override
-        public int read() throws IOException {
+        public synchronized int read(ByteBuffer dst) throws IOException {
+            ensureOpen();
+            if (position >= size) {
+                return -1;
+            }
+            int want = (int) Math.min(Math.min(dst.remaining(), chunk.length), size - position);
             try {
-                return super.read();
+                int n = in.read(chunk, 0, want);
+                if (n > 0) {
+                    dst.put(chunk, 0, n);
+                    position += n;
+                }
+                return n;
             } catch (IOException e) {
                 failure = e;
                 throw e;
@@ -130,12 +155,61 @@ public final class AudioDecoder {
         }
 
         @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            try {
-                return super.read(b, off, len);
-            } catch (IOException e) {
-                failure = e;
-                throw e;
+        public synchronized long position() throws IOException {
+            ensureOpen();
+            return position;
+        }
+
+        @Override
+        public synchronized SeekableByteChannel position(long newPosition) throws IOException {
+            ensureOpen();
+            if (newPosition < 0) {
+                throw new IllegalArgumentException("negative position " + newPosition);
+            }
+            if (newPosition != position) {
+                try {
+                    in.seek(Math.min(newPosition, size));
+                } catch (IOException e) {
+                    failure = e;
+                    throw e;
+                }
+                position = newPosition;
+            }
+            return this;
+        }
+
+        @Override
+        public long size() throws IOException {
+            ensureOpen();
+            return size;
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new NonWritableChannelException();
+        }
+
+        @Override
+        public SeekableByteChannel truncate(long newSize) {
+            throw new NonWritableChannelException();
+        }
+
+        @Override
+        public synchronized boolean isOpen() {
+            return open;
+        }
+
+        @Override
+        public synchronized void close() throws IOException {
+            if (open) {
+                open = false;
+                in.close();
+            }
+        }
+
+        private void ensureOpen() throws ClosedChannelException {
+            if (!open) {
+                throw new ClosedChannelException();
             }
         }
     }
@@ -145,7 +219,7 @@ public final class AudioDecoder {
         private final Path path;
         private final java.nio.file.Path fifo;
         private final FFmpegResultFuture future;
-        private final RemoteStream remote;
+        private final RemoteChannel remote;
         private final Object openLock = new Object();
         private boolean readerOpened;
         private boolean unblocked;
@@ -155,7 +229,7 @@ public final class AudioDecoder {
                 Path path,
                 java.nio.file.Path fifo,
                 FFmpegResultFuture future,
-                RemoteStream remote) {
+                RemoteChannel remote) {
             this.path = path;
             this.fifo = fifo;
             this.future = future;
