@@ -1,5 +1,7 @@
 package dev.omniscribe.models;
 
+import java.io.Serializable;
+
 /**
  * How to generate the transcript of one segment.
  *
@@ -17,24 +19,51 @@ public record GenerationOptions(
         double repetitionPenalty,
         long seed,
         String systemPrompt,
-        String userPrompt) {
+        String userPrompt)
+        implements Serializable {
+
+    /** The old service's limit of new tokens per segment. */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 8192;
+
+    /** The old service's sampling temperature. */
+    public static final double DEFAULT_TEMPERATURE = 0.1;
+
+    /** The old service's repetition penalty. */
+    public static final double DEFAULT_REPETITION_PENALTY = 1.1;
+
+    /** Highest accepted temperature (OpenAI's API takes 0 to 2 where it takes one). */
+    public static final double MAX_TEMPERATURE = 2.0;
+
+    /** Highest accepted repetition penalty. */
+    public static final double MAX_REPETITION_PENALTY = 10.0;
 
     /** The old service's defaults: 8192 new tokens, temperature 0.1, repetition penalty 1.1. */
     public static final GenerationOptions DEFAULTS =
-            new GenerationOptions(8192, 0.1, 1.1, 0L, null, null);
+            new GenerationOptions(
+                    DEFAULT_MAX_NEW_TOKENS,
+                    DEFAULT_TEMPERATURE,
+                    DEFAULT_REPETITION_PENALTY,
+                    0L,
+                    null,
+                    null);
 
     public GenerationOptions {
         if (maxNewTokens < 1) {
             throw new IllegalArgumentException(
                     "max new tokens must be at least 1, got " + maxNewTokens);
         }
-        if (!(temperature >= 0) || Double.isInfinite(temperature)) {
+        if (!(temperature >= 0 && temperature <= MAX_TEMPERATURE)) {
             throw new IllegalArgumentException(
-                    "temperature must be 0 (greedy) or positive, got " + temperature);
+                    "temperature must be 0 (greedy) to "
+                            + MAX_TEMPERATURE
+                            + ", got "
+                            + temperature);
         }
-        if (!(repetitionPenalty > 0) || Double.isInfinite(repetitionPenalty)) {
+        if (!(repetitionPenalty > 0 && repetitionPenalty <= MAX_REPETITION_PENALTY)) {
             throw new IllegalArgumentException(
-                    "repetition penalty must be positive (1 disables it), got "
+                    "repetition penalty must be above 0 and at most "
+                            + MAX_REPETITION_PENALTY
+                            + " (1 disables it), got "
                             + repetitionPenalty);
         }
     }
@@ -61,10 +90,5 @@ public record GenerationOptions(
     public GenerationOptions withSeed(long s) {
         return new GenerationOptions(
                 maxNewTokens, temperature, repetitionPenalty, s, systemPrompt, userPrompt);
-    }
-
-    public GenerationOptions withPrompts(String system, String user) {
-        return new GenerationOptions(
-                maxNewTokens, temperature, repetitionPenalty, seed, system, user);
     }
 }

@@ -158,15 +158,15 @@ public final class Benchmark implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String home = System.getenv(TranscribeCommand.HOME_ENV);
+        String home = System.getenv(ModelFolder.HOME_ENV);
         if (home != null && !samples.isAbsolute() && !Files.isDirectory(samples)) {
             samples = Path.of(home).resolve(samples);
         }
         Path audio = dir.resolve("audio");
         double minutes = makeAudio(audio);
-        Path tiny = Path.of(TranscribeCommand.TINY_MODEL).toAbsolutePath();
+        Path tiny = Path.of(ModelFolder.TINY_MODEL).toAbsolutePath();
         if (home != null) {
-            tiny = Path.of(home).resolve(TranscribeCommand.TINY_MODEL);
+            tiny = Path.of(home).resolve(ModelFolder.TINY_MODEL);
         }
 
         double modelMsPerAudioSecond = modelCost(tiny, threads);

@@ -1,16 +1,25 @@
 package dev.omniscribe.pipeline;
 
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.text.ChineseConversion;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 
 /**
- * Everything the job graph needs besides its source and sinks.
+ * Everything the job graph needs besides its source and sinks, resolved for where it runs ({@link
+ * JobOptions#settings} makes it from a user's options).
  *
  * @param segmentation how audio is cut
- * @param engine the engine per slot and its generation options
+ * @param engine the engine per slot and where it runs
+ * @param batching how segments are grouped into batched generations
+ * @param generation how each segment's text is generated
  * @param conversion OpenCC conversion of the text
  * @param ffmpegDir a folder with a system ffmpeg and ffprobe, or null for the bundled ones
  * @param parallelism transcription slots (one engine each), merge and writers
@@ -23,6 +32,8 @@ import dev.omniscribe.udfs.text.ChineseConversion;
 public record JobSettings(
         SegmentationSettings segmentation,
         EngineSettings engine,
+        BatchSettings batching,
+        GenerationOptions generation,
         ChineseConversion conversion,
         String ffmpegDir,
         int parallelism,
@@ -30,27 +41,12 @@ public record JobSettings(
         OutputLayout skipCompleted,
         Storage storage) {
 
-    /** Settings with inputs reached through the default {@link Storage}. */
-    public JobSettings(
-            SegmentationSettings segmentation,
-            EngineSettings engine,
-            ChineseConversion conversion,
-            String ffmpegDir,
-            int parallelism,
-            int decodeParallelism,
-            OutputLayout skipCompleted) {
-        this(
-                segmentation,
-                engine,
-                conversion,
-                ffmpegDir,
-                parallelism,
-                decodeParallelism,
-                skipCompleted,
-                Storage.DEFAULT);
-    }
-
     public JobSettings {
+        Objects.requireNonNull(segmentation, "segmentation");
+        Objects.requireNonNull(engine, "engine");
+        Objects.requireNonNull(batching, "batching");
+        Objects.requireNonNull(generation, "generation");
+        Objects.requireNonNull(conversion, "conversion");
         storage = storage == null ? Storage.DEFAULT : storage;
         if (parallelism < 1) {
             throw new IllegalArgumentException(
@@ -60,5 +56,20 @@ public record JobSettings(
             throw new IllegalArgumentException(
                     "decode parallelism must be at least 1, got " + decodeParallelism);
         }
+    }
+
+    /** The options written into each JSON transcript, so a reader knows how it was made. */
+    public Map<String, Object> recordedOptions() {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("segment_duration", segmentation.targetMs() / 1000.0);
+        o.put("batch_size", batching.size());
+        o.put("max_new_tokens", generation.maxNewTokens());
+        o.put("temperature", generation.temperature());
+        o.put("repetition_penalty", generation.repetitionPenalty());
+        o.put("seed", generation.seed());
+        o.put("prompt", generation.userPrompt());
+        o.put("system_prompt", generation.systemPrompt());
+        o.put("opencc", conversion.name().toLowerCase(Locale.ROOT));
+        return o;
     }
 }

@@ -1,7 +1,7 @@
 package dev.omniscribe.pipeline;
 
-import dev.omniscribe.models.EngineConfig;
-import dev.omniscribe.udfs.EngineSettings;
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.FlinkPaths;
 import dev.omniscribe.udfs.OrderedMergeFunction;
 import dev.omniscribe.udfs.SegmentationSettings;
@@ -13,24 +13,17 @@ import dev.omniscribe.udfs.sink.TranscriptSink;
 import dev.omniscribe.udfs.text.ChineseConversion;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
-import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -56,11 +49,6 @@ import picocli.CommandLine.Option;
                 "Transcribes every audio file below --input into <output>/<relative path>.{txt,srt,vtt,json}.")
 public final class TranscribeCommand implements Callable<Integer> {
 
-    /** Environment variable pointing at the project folder (set by bin/transcribe). */
-    static final String HOME_ENV = "OMNISCRIBE_HOME";
-
-    static final String TINY_MODEL = "models/tiny/onnx-fp32";
-
     @Option(
             names = "--input",
             required = true,
@@ -82,31 +70,31 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--segment-duration",
-            defaultValue = "30",
+            defaultValue = "" + SegmentationSettings.DEFAULT_SECONDS,
             description = "Longest segment in seconds, at most 300 (default: ${DEFAULT-VALUE}).")
     double segmentDuration;
 
     @Option(
             names = "--batch-size",
-            defaultValue = "4",
+            defaultValue = "" + BatchSettings.DEFAULT_SIZE,
             description = "Segments per batched generation (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
     @Option(
             names = "--max-new-tokens",
-            defaultValue = "8192",
+            defaultValue = "" + GenerationOptions.DEFAULT_MAX_NEW_TOKENS,
             description = "Most generated tokens per segment (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
     @Option(
             names = "--temperature",
-            defaultValue = "0.1",
+            defaultValue = "" + GenerationOptions.DEFAULT_TEMPERATURE,
             description = "Sampling temperature, 0 for greedy (default: ${DEFAULT-VALUE}).")
     double temperature;
 
     @Option(
             names = "--repetition-penalty",
-            defaultValue = "1.1",
+            defaultValue = "" + GenerationOptions.DEFAULT_REPETITION_PENALTY,
             description = "Repetition penalty, 1 disables it (default: ${DEFAULT-VALUE}).")
     double repetitionPenalty;
 
@@ -124,10 +112,11 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--decode-parallelism",
+            defaultValue = "0",
             description =
                     "Parallel ffmpeg decoders (default: the CPU cores embedded, --parallelism on a"
                             + " cluster).")
-    Integer decodeParallelism;
+    int decodeParallelism;
 
     @Option(
             names = "--formats",
@@ -177,7 +166,7 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--batch-wait-ms",
-            defaultValue = "1000",
+            defaultValue = "" + BatchSettings.DEFAULT_WAIT_MS,
             description =
                     "Longest wait of a partial batch for more segments (default: ${DEFAULT-VALUE}).")
     long batchWaitMs;
@@ -267,20 +256,35 @@ public final class TranscribeCommand implements Callable<Integer> {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
+    /** This command's options as the job's, with {@code storage} for {@code s3a://} paths. */
+    private JobOptions jobOptions(String modelDir, Storage storage) {
+        return new JobOptions(
+                modelDir,
+                SegmentationSettings.ofSeconds(segmentDuration),
+                new BatchSettings(batchSize, batchWaitMs),
+                new GenerationOptions(
+                        maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt),
+                s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc),
+                ffmpegDir,
+                parallelism,
+                decodeParallelism,
+                threads,
+                gpus,
+                Duration.ZERO, // a batch job: unload the engine as soon as its last task closes
+                storage);
+    }
+
     @Override
     public Integer call() throws Exception {
         String inputUri = toUri(input);
         String outputUri = toUri(output);
-        String modelDir = resolveModel();
-        ChineseConversion conversion =
-                s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc);
+        String modelDir = ModelFolder.resolve(model, err).toString();
         List<OutputFormat> formatList = OutputFormat.parseList(formats);
-        int cores = Runtime.getRuntime().availableProcessors();
-        int localDecoders = decodeParallelism != null ? decodeParallelism : cores;
         Duration watchInterval =
                 watch == null ? null : parseDuration(watch.isEmpty() ? pollInterval : watch);
-        Configuration conf = flinkConfiguration(Math.max(parallelism, localDecoders));
-        Storage storage = storage(conf, s3Endpoint, s3PathStyle);
+        Configuration conf = jobOptions(modelDir, Storage.DEFAULT).flinkConfiguration();
+        JobOptions options = jobOptions(modelDir, storage(conf, s3Endpoint, s3PathStyle));
+        Storage storage = options.storage();
         OutputLayout layout = new OutputLayout(outputUri, formatList, storage);
         if (watchInterval != null) {
             watchConfiguration(conf, checkpointDir, restore);
@@ -288,40 +292,9 @@ public final class TranscribeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--restore and --checkpoint-dir go with --watch");
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
-        // Embedded, this machine's cores are the task managers' cores; on a cluster they are not,
-        // so decoders follow --parallelism and ONNX Runtime picks its threads on each host.
+        // Embedded, this machine's cores are the task managers' cores; on a cluster they are not.
         boolean embedded = env instanceof LocalStreamEnvironment;
-        int decoders =
-                decodeParallelism != null ? decodeParallelism : embedded ? cores : parallelism;
-        int engineThreads =
-                threads > 0
-                        ? threads
-                        : embedded ? Math.max(1, cores / Math.max(1, parallelism)) : 0;
-        EngineSettings engine =
-                new EngineSettings(
-                        modelDir,
-                        batchSize,
-                        batchWaitMs,
-                        maxNewTokens,
-                        temperature,
-                        repetitionPenalty,
-                        seed,
-                        systemPrompt,
-                        prompt,
-                        engineThreads,
-                        gpus,
-                        0); // batch job: unload the engine as soon as its last task closes
-        SegmentationSettings segmentation = SegmentationSettings.ofSeconds(segmentDuration);
-        JobSettings settings =
-                new JobSettings(
-                        segmentation,
-                        engine,
-                        conversion,
-                        ffmpegDir,
-                        parallelism,
-                        decoders,
-                        overwrite ? null : layout,
-                        storage);
+        JobSettings settings = options.settings(embedded, overwrite ? null : layout);
 
         String excluded = isInside(outputUri, inputUri) ? outputUri : null;
         Scan scan =
@@ -343,7 +316,7 @@ public final class TranscribeCommand implements Callable<Integer> {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(inputUri, excluded, watchInterval, storage),
-                new TranscriptSink(layout, jsonOptions(segmentation, engine, conversion)),
+                new TranscriptSink(layout, settings.recordedOptions()),
                 new FailureSink(layout),
                 new ProgressSink(scan.files(), scan.bytes()),
                 settings);
@@ -373,47 +346,6 @@ public final class TranscribeCommand implements Callable<Integer> {
         return v == null ? 0 : ((Number) v).intValue();
     }
 
-    /** The options written into each JSON transcript. */
-    static Map<String, Object> jsonOptions(
-            SegmentationSettings segmentation,
-            EngineSettings engine,
-            ChineseConversion conversion) {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("segment_duration", segmentation.targetMs() / 1000.0);
-        o.put("batch_size", engine.batchSize());
-        o.put("max_new_tokens", engine.maxNewTokens());
-        o.put("temperature", engine.temperature());
-        o.put("repetition_penalty", engine.repetitionPenalty());
-        o.put("seed", engine.seed());
-        o.put("prompt", engine.prompt());
-        o.put("system_prompt", engine.systemPrompt());
-        o.put("opencc", conversion.name().toLowerCase(Locale.ROOT));
-        return o;
-    }
-
-    private String resolveModel() {
-        if (model != null && !model.isBlank()) {
-            java.nio.file.Path dir = Paths.get(model).toAbsolutePath().normalize();
-            EngineConfig.cpu(dir); // validates the folder with an actionable message
-            return dir.toString();
-        }
-        String home = System.getenv(HOME_ENV);
-        java.nio.file.Path base = Paths.get(home != null ? home : ".");
-        java.nio.file.Path tiny = base.resolve(TINY_MODEL).toAbsolutePath().normalize();
-        if (!Files.isRegularFile(tiny.resolve("model.json"))) {
-            throw new IllegalArgumentException(
-                    "no --model given and the bundled tiny model is not at "
-                            + tiny
-                            + "; pass --model with a folder made by models/export");
-        }
-        err.println(
-                "WARNING: no --model given: using the bundled tiny test model ("
-                        + TINY_MODEL
-                        + "). Its weights are random and its transcripts are meaningless text."
-                        + " Pass --model with a real model folder.");
-        return tiny.toString();
-    }
-
     /** A URI for a local path or any Flink file system URI. */
     static String toUri(String location) {
         if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:/.*")) {
@@ -433,12 +365,6 @@ public final class TranscribeCommand implements Callable<Integer> {
     }
 
     record Scan(long files, long bytes, long skipped) {}
-
-    /** Counts the inputs the job will transcribe (for progress and ETA). */
-    static Scan scan(String inputUri, String excluded, OutputLayout skipCompleted)
-            throws IOException {
-        return scan(inputUri, excluded, skipCompleted, Storage.DEFAULT, false);
-    }
 
     /**
      * Counts the inputs the job will transcribe. An S3 prefix with nothing below it yet is fine
@@ -529,22 +455,5 @@ public final class TranscribeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("poll interval must be at least 100ms, got " + text);
         }
         return d;
-    }
-
-    /** The Flink configuration: FLINK_CONF_DIR's config.yaml if set, plus what the job needs. */
-    static Configuration flinkConfiguration(int slots) {
-        String confDir = System.getenv("FLINK_CONF_DIR");
-        Configuration conf =
-                confDir != null
-                        ? GlobalConfiguration.loadConfiguration(confDir)
-                        : new Configuration();
-        // Every record type is a POJO; a silent fall-back to Kryo is a bug.
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
-        // Only the embedded mini cluster reads this; a cluster has its own slots.
-        if (!conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {
-            conf.set(TaskManagerOptions.NUM_TASK_SLOTS, slots);
-        }
-        return conf;
     }
 }

@@ -57,7 +57,7 @@ public final class TranscribeJob {
                 failures,
                 progress,
                 settings,
-                new TranscribeFunction(settings.engine()));
+                new TranscribeFunction(settings.engine(), settings.generation()));
     }
 
     /** Like {@link #build} with the given transcribe function (tests inject engine faults). */
@@ -99,8 +99,8 @@ public final class TranscribeJob {
                                 TypeInformation.of(TranscribedSegment.class),
                                 new MicroBatchOperator<>(
                                         transcribe,
-                                        settings.engine().batchSize(),
-                                        settings.engine().batchWaitMs()))
+                                        settings.batching().size(),
+                                        settings.batching().waitMs()))
                         .uid("transcribe")
                         .name("transcribe")
                         .setParallelism(settings.parallelism());

@@ -1,5 +1,6 @@
 package dev.omniscribe.pipeline;
 
+import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.models.Transcription;
@@ -18,8 +19,9 @@ final class FailingSegmentTranscribeFunction extends TranscribeFunction {
 
     private final int poisonSamples;
 
-    FailingSegmentTranscribeFunction(EngineSettings settings, int poisonSamples) {
-        super(settings);
+    FailingSegmentTranscribeFunction(
+            EngineSettings settings, GenerationOptions options, int poisonSamples) {
+        super(settings, options);
         this.poisonSamples = poisonSamples;
     }
 

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.udfs.AudioFixtures;
 import dev.omniscribe.udfs.AudioFixtures.Pattern;
-import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.TranscribeFunction;
@@ -14,7 +13,6 @@ import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
-import dev.omniscribe.udfs.text.ChineseConversion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,7 +47,6 @@ class FaultToleranceTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
-    private static final EngineSettings ENGINE = TinyModel.greedy(4, 4).withThreads(1);
     private static final List<String> FORMATS = List.of("json", "srt", "txt", "vtt");
 
     /** Three distinct recordings, copied {@code copies} times each as {@code <kind>-<n>.<ext>}. */
@@ -97,8 +94,7 @@ class FaultToleranceTest {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(
                         PipelineTests.restarts(RESTARTS));
-        JobSettings settings =
-                new JobSettings(SEGMENTS, ENGINE, ChineseConversion.NONE, null, 2, 2, layout);
+        JobSettings settings = PipelineTests.tinyJob(SEGMENTS, 4, 4, layout, null);
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
@@ -118,7 +114,8 @@ class FaultToleranceTest {
         TreeMap<String, String> kindOf = inputs(in, 12);
 
         long start = System.nanoTime();
-        JobClient job = submit(in, out, new TranscribeFunction(ENGINE));
+        JobClient job =
+                submit(in, out, new TranscribeFunction(TinyModel.engine(), TinyModel.greedy(4)));
         JobID id = job.getJobID();
         // Wait until some, not all, transcripts are complete, then take a task manager away.
         Map<String, FileTime> doneBeforeKill = new TreeMap<>();
@@ -187,7 +184,12 @@ class FaultToleranceTest {
         AudioFixtures.write(in.resolve("poison.wav"), Pattern.SPEECH, 3.217, 16_000, 1);
         int poisonSamples = 51_472;
 
-        job(submit(in, out, new FailingSegmentTranscribeFunction(ENGINE, poisonSamples)));
+        job(
+                submit(
+                        in,
+                        out,
+                        new FailingSegmentTranscribeFunction(
+                                TinyModel.engine(), TinyModel.greedy(4), poisonSamples)));
 
         List<String> failures =
                 Files.readAllLines(out.resolve("_failures.jsonl"), StandardCharsets.UTF_8);

@@ -1,5 +1,11 @@
 package dev.omniscribe.pipeline;
 
+import dev.omniscribe.udfs.BatchSettings;
+import dev.omniscribe.udfs.SegmentationSettings;
+import dev.omniscribe.udfs.TinyModel;
+import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.fs.Storage;
+import dev.omniscribe.udfs.text.ChineseConversion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +25,29 @@ final class PipelineTests {
     private PipelineTests() {}
 
     /** One task manager with two slots, Flink's default restart strategy. */
+    /**
+     * A job on the tiny model: greedy, at most {@code maxNewTokens} per segment, batches of {@code
+     * batchSize} (1 s wait), two slots and two decoders, no conversion.
+     */
+    static JobSettings tinyJob(
+            SegmentationSettings segmentation,
+            int batchSize,
+            int maxNewTokens,
+            OutputLayout skipCompleted,
+            Storage storage) {
+        return new JobSettings(
+                segmentation,
+                TinyModel.engine(),
+                new BatchSettings(batchSize, BatchSettings.DEFAULT_WAIT_MS),
+                TinyModel.greedy(maxNewTokens),
+                ChineseConversion.NONE,
+                null,
+                2,
+                2,
+                skipCompleted,
+                storage);
+    }
+
     static MiniClusterExtension oneTaskManagerTwoSlots() {
         return new MiniClusterExtension(
                 new MiniClusterResourceConfiguration.Builder()

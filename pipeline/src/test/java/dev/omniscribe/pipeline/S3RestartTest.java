@@ -116,14 +116,19 @@ class S3RestartTest {
             long start = System.nanoTime();
             JobClient job = env.executeAsync("s3 restart");
 
-            // Some transcripts written, then the server goes away for 3 s and comes back.
+            // Some transcripts written, then the server goes away until the job has restarted (its
+            // reads failed), and comes back.
             while (keys(s3, "out/").size() < 8) {
                 assertThat(job.getJobStatus().get().isGloballyTerminalState()).isFalse();
                 Thread.sleep(50);
             }
             int doneBefore = keys(s3, "out/").size() / 4;
-            proxy.stop();
-            Thread.sleep(3_000);
+            long down = System.nanoTime();
+            proxy.stop(); // returns once its connections are closed
+            S3TranscribeTest.await(
+                    "the job to restart while the server is down",
+                    () -> restartedAt(cluster, job) > 0);
+            double outage = (System.nanoTime() - down) / 1e9;
             proxy = S3TranscribeTest.startProxy(port);
             job.getJobExecutionResult().get();
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -133,9 +138,9 @@ class S3RestartTest {
                             .get()
                             .getStatusTimestamp(JobStatus.RESTARTING);
             System.out.printf(
-                    "s3 server stopped for 3 s with about %d/%d files done; job finished in %.1f s"
-                            + " (restarted: %s)%n",
-                    doneBefore, FILES, seconds, restarted > 0);
+                    "s3 server stopped for %.1f s with about %d/%d files done; job finished in"
+                            + " %.1f s (restarted: %s)%n",
+                    outage, doneBefore, FILES, seconds, restarted > 0);
             assertThat(restarted).as("the outage failed tasks and the job restarted").isPositive();
 
             TreeSet<String> expected = new TreeSet<>();
@@ -181,5 +186,16 @@ class S3RestartTest {
                     s3.getObjectAsBytes(b -> b.bucket("restart").key(o.key())).asUtf8String());
         }
         return out;
+    }
+
+    /** When the job last went into RESTARTING, or 0 if it has not; 0 while it cannot be read. */
+    private static long restartedAt(MiniCluster cluster, JobClient job) {
+        try {
+            return cluster.getExecutionGraph(job.getJobID())
+                    .get()
+                    .getStatusTimestamp(JobStatus.RESTARTING);
+        } catch (Exception e) {
+            return 0;
+        }
     }
 }

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.OnnxSpeechEngine;
 import dev.omniscribe.udfs.AudioFile;
 import dev.omniscribe.udfs.AudioFixtures;
 import dev.omniscribe.udfs.AudioFixtures.Pattern;
 import dev.omniscribe.udfs.DecodeAudioFunction;
-import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.PostProcessFunction;
 import dev.omniscribe.udfs.SegmentRecord;
 import dev.omniscribe.udfs.SegmentationSettings;
@@ -48,7 +48,7 @@ class TranscribeJobMiniClusterTest {
     static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
     static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
-    static final EngineSettings ENGINE = TinyModel.greedy(3, 4).withThreads(1);
+    static final GenerationOptions GREEDY = TinyModel.greedy(4);
 
     @TempDir static Path input;
 
@@ -98,14 +98,7 @@ class TranscribeJobMiniClusterTest {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.configure(conf);
         JobSettings settings =
-                new JobSettings(
-                        SEGMENTS,
-                        ENGINE,
-                        ChineseConversion.NONE,
-                        null,
-                        2,
-                        2,
-                        overwrite ? null : layout);
+                PipelineTests.tinyJob(SEGMENTS, 3, 4, overwrite ? null : layout, null);
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
@@ -132,9 +125,7 @@ class TranscribeJobMiniClusterTest {
             for (SegmentRecord s : segments) {
                 texts.add(
                         post.process(
-                                engine.transcribe(
-                                                new GenerationRequest(
-                                                        s.samples(), ENGINE.generationOptions()))
+                                engine.transcribe(new GenerationRequest(s.samples(), GREEDY))
                                         .text()));
             }
         }

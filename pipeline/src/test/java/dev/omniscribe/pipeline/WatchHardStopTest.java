@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.omniscribe.udfs.AudioFixtures;
 import dev.omniscribe.udfs.AudioFixtures.Pattern;
-import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.SegmentationSettings;
-import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
-import dev.omniscribe.udfs.text.ChineseConversion;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +43,6 @@ class WatchHardStopTest {
     static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
     private static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
-    private static final EngineSettings ENGINE = TinyModel.greedy(4, 4).withThreads(1);
     private static final List<String> FORMATS = List.of("json", "srt", "txt", "vtt");
     private static final Duration POLL = Duration.ofMillis(500);
     private static final long CHECKPOINT_MS = 1000;
@@ -70,7 +66,7 @@ class WatchHardStopTest {
                 new FailureSink(layout),
                 new ProgressSink(0, 0),
                 // As the command without --overwrite: completed inputs are skipped.
-                new JobSettings(SEGMENTS, ENGINE, ChineseConversion.NONE, null, 2, 2, layout));
+                PipelineTests.tinyJob(SEGMENTS, 4, 4, layout, null));
         return env.executeAsync("watch hard stop");
     }
 

@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.pipeline.AudioSources;
+import dev.omniscribe.pipeline.JobOptions;
 import dev.omniscribe.pipeline.JobSettings;
 import dev.omniscribe.pipeline.TranscribeJob;
 import dev.omniscribe.submitter.jobs.Transcriber;
 import dev.omniscribe.submitter.jobs.Transcript;
 import dev.omniscribe.submitter.jobs.TranscriptReader;
 import dev.omniscribe.submitter.jobs.WorkDir;
+import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.DecodeAudioFunction;
 import dev.omniscribe.udfs.EngineLease;
 import dev.omniscribe.udfs.EngineSettings;
@@ -18,6 +20,7 @@ import dev.omniscribe.udfs.SharedEngines;
 import dev.omniscribe.udfs.TranscribeFunction;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
 import dev.omniscribe.udfs.text.ChineseConversion;
@@ -27,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -35,12 +37,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -53,10 +51,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The model: the pipeline's {@code TranscribeFunction} leases its engine from the JVM-wide
  * {@link SharedEngines} (the one passed here), which keeps it loaded for {@link
- * ServerConfig#idleTimeout()} after a job ends (zero: for good), so consecutive jobs share one
- * loaded model. {@link #loadModel()} ({@code --preload}) loads it into the same registry; {@link
- * #isModelLoaded()} asks the registry. On a session cluster the model lives in the task managers,
- * out of sight: {@link #isModelLoaded()} is null there.
+ * ServerConfig#idleTimeout()} after a job ends, so consecutive jobs share one loaded model. {@link
+ * #loadModel()} ({@code --preload}) loads it into the same registry; {@link #isModelLoaded()} asks
+ * the registry. On a session cluster the model lives in the task managers, out of sight: {@link
+ * #isModelLoaded()} is null there.
  *
  * <p>Progress: while a job runs, the accumulators {@code segmentsDecoded} (segments cut so far; it
  * grows until the file is decoded, which runs well ahead of transcription) and {@code
@@ -103,12 +101,13 @@ final class PipelineTranscriber implements Transcriber {
                                 OutputFormat.SRT,
                                 OutputFormat.VTT,
                                 OutputFormat.JSON));
-        JobSettings settings = settings(options);
-        StreamExecutionEnvironment env = environment();
+        JobOptions jobOptions = jobOptions(options);
+        JobSettings settings = jobOptions.settings(!config.remote(), null);
+        StreamExecutionEnvironment env = environment(jobOptions);
         TranscribeJob.build(
                 env,
                 AudioSources.folder(input.getParent().toUri().toString(), null, null),
-                new TranscriptSink(layout, jsonOptions(options)),
+                new TranscriptSink(layout, settings.recordedOptions()),
                 new FailureSink(layout),
                 null,
                 settings);
@@ -211,67 +210,42 @@ final class PipelineTranscriber implements Transcriber {
         }
     }
 
-    private JobSettings settings(TranscribeOptions o) {
-        EngineSettings engine =
-                new EngineSettings(
-                        config.modelDir().toAbsolutePath().toString(),
-                        4,
-                        1_000,
-                        o.maxNewTokens(),
-                        o.temperature(),
-                        o.repetitionPenalty(),
-                        0L,
-                        null,
-                        o.prompt(),
-                        0,
-                        config.gpus(),
-                        engineIdleTimeoutMs());
-        return new JobSettings(
+    /** The service's job options for one request's options. */
+    private JobOptions jobOptions(TranscribeOptions o) {
+        return new JobOptions(
+                config.modelDir().toAbsolutePath().toString(),
                 SegmentationSettings.ofSeconds(o.segmentDurationS()),
-                engine,
+                BatchSettings.DEFAULTS,
+                o.generation(),
                 o.s2t() ? ChineseConversion.S2T : ChineseConversion.NONE,
                 null,
                 Math.max(1, config.gpus()),
                 1,
-                null);
+                0,
+                config.gpus(),
+                config.idleTimeout(),
+                Storage.DEFAULT);
     }
 
-    private static Map<String, Object> jsonOptions(TranscribeOptions o) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("segment_duration", o.segmentDurationS());
-        m.put("max_new_tokens", o.maxNewTokens());
-        m.put("temperature", o.temperature());
-        m.put("repetition_penalty", o.repetitionPenalty());
-        m.put("s2t", o.s2t());
-        if (o.prompt() != null) {
-            m.put("prompt", o.prompt());
-        }
-        return m;
-    }
-
-    /** The registry's idle timeout: the service's, where zero means "never unload". */
-    private long engineIdleTimeoutMs() {
-        return config.idleTimeout().isZero() ? -1 : config.idleTimeout().toMillis();
-    }
-
-    /** One engine per GPU (slot {@code i} uses GPU {@code i}), or one on the CPU. */
+    /**
+     * One engine per GPU (slot {@code i} uses GPU {@code i}), or one on the CPU: the engines the
+     * embedded job's slots lease, so that a preloaded one is the one jobs find.
+     */
     private List<EngineConfig> engineConfigs() {
-        Path dir = config.modelDir().toAbsolutePath().normalize();
+        EngineSettings engine = jobOptions(config.defaults()).settings(true, null).engine();
+        Path dir = Path.of(engine.modelDir()).normalize();
         List<EngineConfig> configs = new ArrayList<>();
-        if (config.gpus() == 0) {
-            configs.add(new EngineConfig(dir, -1, 0));
+        if (engine.gpus() == 0) {
+            configs.add(new EngineConfig(dir, -1, engine.threads()));
         }
-        for (int gpu = 0; gpu < config.gpus(); gpu++) {
-            configs.add(new EngineConfig(dir, gpu, 0));
+        for (int gpu = 0; gpu < engine.gpus(); gpu++) {
+            configs.add(new EngineConfig(dir, gpu, engine.threads()));
         }
         return configs;
     }
 
-    private StreamExecutionEnvironment environment() {
-        Configuration conf = new Configuration();
-        // Every record type is a POJO; a silent fall-back to Kryo is a bug.
-        conf.set(PipelineOptions.GENERIC_TYPES, false);
-        conf.set(ExecutionOptions.RUNTIME_MODE, RuntimeExecutionMode.STREAMING);
+    private StreamExecutionEnvironment environment(JobOptions options) {
+        Configuration conf = options.flinkConfiguration();
         if (config.remote()) {
             FlinkAddress address = FlinkAddress.parse(config.flinkAddress());
             String[] jars =
@@ -281,7 +255,6 @@ final class PipelineTranscriber implements Transcriber {
             return StreamExecutionEnvironment.createRemoteEnvironment(
                     address.host(), address.port(), conf, jars);
         }
-        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, Math.max(1, config.gpus()));
         // Accumulators (job progress) travel with the task managers' heartbeats.
         conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofMillis(500));
         return StreamExecutionEnvironment.createLocalEnvironment(conf);
@@ -314,9 +287,8 @@ final class PipelineTranscriber implements Transcriber {
         if (config.remote()) {
             throw new IllegalStateException("the model of a session cluster loads there");
         }
-        Duration idle = Duration.ofMillis(engineIdleTimeoutMs());
         for (EngineConfig c : engineConfigs()) {
-            try (EngineLease lease = engines.acquire(c, idle)) {
+            try (EngineLease lease = engines.acquire(c, config.idleTimeout())) {
                 modelName = lease.engine().modelName();
             }
         }

@@ -1,5 +1,7 @@
 package dev.omniscribe.submitter;
 
+import dev.omniscribe.pipeline.ModelFolder;
+import dev.omniscribe.udfs.SharedEngines;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -26,9 +28,10 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = {"--model", "--checkpoint-path"},
-            required = true,
-            description = "Model folder written by the exporter (holds model.json).")
-    Path model;
+            description =
+                    "Model folder written by the exporter (holds model.json); default: the bundled"
+                            + " tiny test model, whose transcripts are meaningless.")
+    String model;
 
     @Option(
             names = "--work-dir",
@@ -127,32 +130,47 @@ public final class ServeCommand implements Callable<Integer> {
                             + " when the cluster has it in its lib/ folder).")
     Path jobJar;
 
+    /**
+     * The service's configuration from {@code bin/serve}'s arguments: the one place that knows its
+     * defaults.
+     *
+     * @throws IllegalArgumentException for arguments that do not parse or do not validate
+     */
+    public static ServerConfig config(String... args) {
+        ServeCommand command = new ServeCommand();
+        try {
+            // A later option overrides an earlier one (a script's defaults, then the user's).
+            new CommandLine(command).setOverwrittenOptionsAllowed(true).parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return command.config();
+    }
+
+    private ServerConfig config() {
+        String key = apiKey != null ? apiKey : System.getenv("OMNISCRIBE_API_KEY");
+        return new ServerConfig(
+                host,
+                port,
+                ModelFolder.resolve(model, System.err),
+                workDir,
+                new TranscribeOptions(
+                        segmentDuration, maxNewTokens, temperature, repetitionPenalty, s2t, prompt),
+                parseSize(maxUploadSize),
+                idleTimeout == 0 ? SharedEngines.KEEP_LOADED : Duration.ofSeconds(idleTimeout),
+                preload,
+                key == null || key.isEmpty() ? null : key,
+                rateLimit,
+                queueSize,
+                Duration.ofMinutes(Math.round(retentionHours * 60)),
+                gpus,
+                flinkAddress,
+                jobJar);
+    }
+
     @Override
     public Integer call() throws Exception {
-        String key = apiKey != null ? apiKey : System.getenv("OMNISCRIBE_API_KEY");
-        ServerConfig config =
-                new ServerConfig(
-                        host,
-                        port,
-                        model,
-                        workDir,
-                        new TranscribeOptions(
-                                segmentDuration,
-                                maxNewTokens,
-                                temperature,
-                                repetitionPenalty,
-                                s2t,
-                                prompt),
-                        parseSize(maxUploadSize),
-                        Duration.ofSeconds(idleTimeout),
-                        preload,
-                        key == null || key.isEmpty() ? null : key,
-                        rateLimit,
-                        queueSize,
-                        Duration.ofMinutes(Math.round(retentionHours * 60)),
-                        gpus,
-                        flinkAddress,
-                        jobJar);
+        ServerConfig config = config();
         Submitter submitter = Submitter.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -168,7 +186,7 @@ public final class ServeCommand implements Callable<Integer> {
                 "omniscribe HTTP service on http://%s:%d (model %s, work folder %s, %s)%n",
                 host,
                 submitter.port(),
-                model,
+                config.modelDir(),
                 workDir.toAbsolutePath(),
                 flinkAddress == null ? "embedded Flink" : "Flink session cluster " + flinkAddress);
         stopped.await();

@@ -1,10 +1,10 @@
 package dev.omniscribe.submitter;
 
+import dev.omniscribe.udfs.SharedEngines;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * Everything the HTTP service is configured with.
@@ -15,7 +15,8 @@ import java.util.function.Consumer;
  * @param workDir folder holding {@code inputs/}, {@code outputs/} and {@code temp/}
  * @param defaults transcription options used when a request does not set them
  * @param maxUploadBytes largest accepted upload in bytes (the audio itself)
- * @param idleTimeout unload the model after this long without work; zero never unloads
+ * @param idleTimeout unload the model after this long without work; {@link
+ *     SharedEngines#KEEP_LOADED} never unloads
  * @param preload load the model at start instead of on first use
  * @param apiKey bearer token every request but {@code /health} must carry; null disables auth
  * @param rateLimitPerMinute submissions (POST requests) allowed per client and minute
@@ -64,7 +65,7 @@ public record ServerConfig(
         }
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException(
-                    "idle timeout must be 0 (never unload) or positive, got " + idleTimeout);
+                    "idle timeout must not be negative, got " + idleTimeout);
         }
         if (rateLimitPerMinute < 1) {
             throw new IllegalArgumentException(
@@ -105,132 +106,5 @@ public record ServerConfig(
     /** Whether jobs go to a Flink session cluster instead of the embedded mini cluster. */
     public boolean remote() {
         return flinkAddress != null;
-    }
-
-    /** The defaults of {@code bin/serve} for a model and a work folder. */
-    public static ServerConfig defaults(Path modelDir, Path workDir) {
-        return new ServerConfig(
-                "0.0.0.0",
-                5000,
-                modelDir,
-                workDir,
-                TranscribeOptions.DEFAULTS,
-                DEFAULT_MAX_UPLOAD_BYTES,
-                Duration.ofSeconds(300),
-                false,
-                null,
-                60,
-                16,
-                Duration.ofHours(24),
-                0,
-                null,
-                null);
-    }
-
-    public ServerConfig withHostPort(String h, int p) {
-        return edit(
-                c -> {
-                    c.host = h;
-                    c.port = p;
-                });
-    }
-
-    public ServerConfig withMaxUploadBytes(long n) {
-        return edit(c -> c.maxUploadBytes = n);
-    }
-
-    public ServerConfig withApiKey(String key) {
-        return edit(c -> c.apiKey = key);
-    }
-
-    public ServerConfig withRateLimitPerMinute(int n) {
-        return edit(c -> c.rateLimitPerMinute = n);
-    }
-
-    public ServerConfig withQueueCapacity(int n) {
-        return edit(c -> c.queueCapacity = n);
-    }
-
-    public ServerConfig withIdleTimeout(Duration d, boolean preloadModel) {
-        return edit(
-                c -> {
-                    c.idleTimeout = d;
-                    c.preload = preloadModel;
-                });
-    }
-
-    public ServerConfig withDefaults(TranscribeOptions d) {
-        return edit(c -> c.defaults = d);
-    }
-
-    public ServerConfig withFlinkAddress(String address, Path jar) {
-        return edit(
-                c -> {
-                    c.flinkAddress = address;
-                    c.jobJar = jar;
-                });
-    }
-
-    /** A copy with {@code change} applied to its fields (checked again by the constructor). */
-    private ServerConfig edit(Consumer<Fields> change) {
-        Fields f = new Fields(this);
-        change.accept(f);
-        return f.build();
-    }
-
-    /** The components of a {@link ServerConfig}, as mutable fields for {@link #edit}. */
-    private static final class Fields {
-        String host;
-        int port;
-        Path modelDir;
-        Path workDir;
-        TranscribeOptions defaults;
-        long maxUploadBytes;
-        Duration idleTimeout;
-        boolean preload;
-        String apiKey;
-        int rateLimitPerMinute;
-        int queueCapacity;
-        Duration retention;
-        int gpus;
-        String flinkAddress;
-        Path jobJar;
-
-        Fields(ServerConfig c) {
-            host = c.host;
-            port = c.port;
-            modelDir = c.modelDir;
-            workDir = c.workDir;
-            defaults = c.defaults;
-            maxUploadBytes = c.maxUploadBytes;
-            idleTimeout = c.idleTimeout;
-            preload = c.preload;
-            apiKey = c.apiKey;
-            rateLimitPerMinute = c.rateLimitPerMinute;
-            queueCapacity = c.queueCapacity;
-            retention = c.retention;
-            gpus = c.gpus;
-            flinkAddress = c.flinkAddress;
-            jobJar = c.jobJar;
-        }
-
-        ServerConfig build() {
-            return new ServerConfig(
-                    host,
-                    port,
-                    modelDir,
-                    workDir,
-                    defaults,
-                    maxUploadBytes,
-                    idleTimeout,
-                    preload,
-                    apiKey,
-                    rateLimitPerMinute,
-                    queueCapacity,
-                    retention,
-                    gpus,
-                    flinkAddress,
-                    jobJar);
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.omniscribe.submitter;
 
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.udfs.SegmentationSettings;
 import java.util.Locale;
 
 /**
@@ -23,14 +25,21 @@ public record TranscribeOptions(
         String prompt) {
 
     /** Longest segment the model accepts, in seconds. */
-    public static final int MAX_SEGMENT_DURATION_S = 300;
+    public static final int MAX_SEGMENT_DURATION_S =
+            (int) (SegmentationSettings.MAX_TARGET_MS / 1000);
 
     /** Longest accepted prompt, in characters. */
     public static final int MAX_PROMPT_CHARS = 2000;
 
     /** The old service's generation defaults with 30-second segments. */
     public static final TranscribeOptions DEFAULTS =
-            new TranscribeOptions(30, 8192, 0.1, 1.1, false, null);
+            new TranscribeOptions(
+                    SegmentationSettings.DEFAULT_SECONDS,
+                    GenerationOptions.DEFAULT_MAX_NEW_TOKENS,
+                    GenerationOptions.DEFAULT_TEMPERATURE,
+                    GenerationOptions.DEFAULT_REPETITION_PENALTY,
+                    false,
+                    null);
 
     public TranscribeOptions {
         if (segmentDurationS < 1 || segmentDurationS > MAX_SEGMENT_DURATION_S) {
@@ -40,19 +49,8 @@ public record TranscribeOptions(
                             + " seconds (the model truncates longer audio), got "
                             + segmentDurationS);
         }
-        if (maxNewTokens < 1) {
-            throw new IllegalArgumentException(
-                    "max new tokens must be at least 1, got " + maxNewTokens);
-        }
-        if (!(temperature >= 0 && temperature <= 2)) {
-            throw new IllegalArgumentException(
-                    "temperature must be 0 (greedy) to 2, got " + temperature);
-        }
-        if (!(repetitionPenalty > 0 && repetitionPenalty <= 10)) {
-            throw new IllegalArgumentException(
-                    "repetition penalty must be above 0 and at most 10 (1 disables it), got "
-                            + repetitionPenalty);
-        }
+        // The engine's own limits and messages.
+        new GenerationOptions(maxNewTokens, temperature, repetitionPenalty, 0L, null, null);
         if (prompt != null && prompt.isBlank()) {
             prompt = null;
         }
@@ -60,6 +58,12 @@ public record TranscribeOptions(
             throw new IllegalArgumentException(
                     "prompt must be at most " + MAX_PROMPT_CHARS + " characters");
         }
+    }
+
+    /** These options as the engine's, with the model folder's system prompt. */
+    public GenerationOptions generation() {
+        return new GenerationOptions(
+                maxNewTokens, temperature, repetitionPenalty, 0L, null, prompt);
     }
 
     /** A stable text form of every option, for cache keys and job records. */

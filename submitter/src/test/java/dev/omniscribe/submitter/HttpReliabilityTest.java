@@ -159,7 +159,7 @@ class HttpReliabilityTest {
         List<String> serverErrors = new ArrayList<>();
         long start = System.nanoTime();
         long slowestMs = 0;
-        try (TestServer server = TestServer.start(serveWork, c -> c.withMaxUploadBytes(1 << 20))) {
+        try (TestServer server = TestServer.start(serveWork, "--max-upload-size", "1M")) {
             // A real job id, so that status and result lookups also hit existing records.
             HttpResponse<String> async = server.http.postFile("/transcribe/async", "a.wav", wav);
             assertThat(async.statusCode()).isEqualTo(202);

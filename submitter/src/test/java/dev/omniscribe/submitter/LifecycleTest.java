@@ -39,8 +39,7 @@ class LifecycleTest {
     @Test
     void theModelStaysLoadedBetweenJobs() throws Exception {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 3));
-        try (TestServer server =
-                TestServer.start(work, c -> c.withIdleTimeout(Duration.ofMinutes(10), false))) {
+        try (TestServer server = TestServer.start(work, "--idle-timeout", "600")) {
             Http http = server.http;
             assertThat(modelLoaded(http)).as("not loaded before the first job").isFalse();
             long loads = SharedEngines.jvm().loads();
@@ -57,8 +56,7 @@ class LifecycleTest {
     @Test
     void theModelIsUnloadedAfterTheIdleTimeoutAndReloadedByTheNextJob() throws Exception {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 3));
-        try (TestServer server =
-                TestServer.start(work, c -> c.withIdleTimeout(Duration.ofSeconds(1), false))) {
+        try (TestServer server = TestServer.start(work, "--idle-timeout", "1")) {
             Http http = server.http;
             long loads = SharedEngines.jvm().loads();
 
@@ -76,8 +74,7 @@ class LifecycleTest {
     void preloadLoadsTheModelAtStartAndTheFirstJobUsesIt() throws Exception {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 3));
         long loads = SharedEngines.jvm().loads();
-        try (TestServer server =
-                TestServer.start(work, c -> c.withIdleTimeout(Duration.ZERO, true))) {
+        try (TestServer server = TestServer.start(work, "--idle-timeout", "0", "--preload")) {
             Http http = server.http;
             assertThat(modelLoaded(http)).as("preloaded").isTrue();
             assertThat(SharedEngines.jvm().loads() - loads).isEqualTo(1);
@@ -143,8 +140,15 @@ class LifecycleTest {
         assertThatThrownBy(
                         () ->
                                 Submitter.start(
-                                        ServerConfig.defaults(audioDir, work)
-                                                .withHostPort("127.0.0.1", 0)))
+                                        ServeCommand.config(
+                                                "--host",
+                                                "127.0.0.1",
+                                                "--port",
+                                                "0",
+                                                "--model",
+                                                audioDir.toString(),
+                                                "--work-dir",
+                                                work.toString())))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("model.json");
     }

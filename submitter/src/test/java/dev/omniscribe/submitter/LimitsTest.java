@@ -32,7 +32,7 @@ class LimitsTest {
     void uploadsOverTheLimitAreRefusedWith413HoweverTheyArrive() throws IOException {
         byte[] big = new byte[200_000];
         new Random(1).nextBytes(big);
-        try (TestServer server = TestServer.start(work, c -> c.withMaxUploadBytes(64 * 1024))) {
+        try (TestServer server = TestServer.start(work, "--max-upload-size", "64K")) {
             Http http = server.http;
 
             assertError(http.postFile("/transcribe", "big.wav", big), 413);
@@ -78,7 +78,7 @@ class LimitsTest {
 
     @Test
     void aClientOverTheRateLimitGets429WithRetryAfter() {
-        try (TestServer server = TestServer.start(work, c -> c.withRateLimitPerMinute(2))) {
+        try (TestServer server = TestServer.start(work, "--rate-limit", "2")) {
             Http http = server.http;
             byte[] noise = {1, 2, 3, 4};
 
@@ -100,7 +100,7 @@ class LimitsTest {
     @Test
     void aFullQueueAnswers503WithRetryAfter() throws IOException {
         byte[] longWav = TestAudio.bytes(TestAudio.tone(audioDir, "long.wav", 40));
-        try (TestServer server = TestServer.start(work, c -> c.withQueueCapacity(0))) {
+        try (TestServer server = TestServer.start(work, "--queue-size", "0")) {
             Http http = server.http;
 
             HttpResponse<String> first = http.postFile("/transcribe/async", "long.wav", longWav);
@@ -119,7 +119,7 @@ class LimitsTest {
     @Test
     void withAnApiKeyEveryRequestButHealthNeedsTheBearerToken() throws IOException {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 2));
-        try (TestServer server = TestServer.start(work, c -> c.withApiKey("s3cret-key"))) {
+        try (TestServer server = TestServer.start(work, "--api-key", "s3cret-key")) {
             Http authorized = server.http;
             Http anonymous = authorized.withBearer(null);
             Http wrong = authorized.withBearer("guess");

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Collection;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -62,11 +61,7 @@ class SessionClusterTest {
     void uploadsRunAsJobsOfTheSessionClusterWithProgress() throws Exception {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 12));
         try (TestServer server =
-                TestServer.start(
-                        work,
-                        c ->
-                                c.withIdleTimeout(Duration.ofSeconds(300), false)
-                                        .withFlinkAddress(address, null))) {
+                TestServer.start(work, "--idle-timeout", "300", "--flink-address", address)) {
             HttpResponse<String> r =
                     server.http.postFile("/transcribe/json?segment_duration=4", "tone.wav", wav);
             assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -98,18 +93,24 @@ class SessionClusterTest {
 
     @Test
     void aBadAddressOrPreloadWithARemoteClusterIsRefusedAtStart() {
-        ServerConfig base = ServerConfig.defaults(TestServer.TINY_MODEL, work);
-        assertThatThrownBy(() -> base.withFlinkAddress("nohostport", null))
+        assertThatThrownBy(() -> config("--flink-address", "nohostport"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("host:port");
-        assertThatThrownBy(
-                        () ->
-                                base.withIdleTimeout(Duration.ZERO, true)
-                                        .withFlinkAddress(address, null))
+        assertThatThrownBy(() -> config("--preload", "--flink-address", address))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("--preload");
-        assertThatThrownBy(() -> base.withFlinkAddress(address, work.resolve("missing.jar")))
+        assertThatThrownBy(
+                        () ->
+                                config(
+                                        "--flink-address",
+                                        address,
+                                        "--job-jar",
+                                        work.resolve("missing.jar").toString()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("job jar");
+    }
+
+    private ServerConfig config(String... extra) {
+        return ServeCommand.config(TestServer.args(work, extra).toArray(String[]::new));
     }
 }

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.function.UnaryOperator;
+import java.util.ArrayList;
+import java.util.List;
 
 /** A real {@link Submitter} on a free loopback port, with the tiny model and a test work folder. */
 final class TestServer implements AutoCloseable {
@@ -13,12 +14,25 @@ final class TestServer implements AutoCloseable {
     static final Path TINY_MODEL =
             Path.of("..", "models", "tiny", "onnx-fp32").toAbsolutePath().normalize();
 
-    /** Short generations keep the tests fast; greedy keeps them repeatable. */
-    static final TranscribeOptions TEST_DEFAULTS =
-            TranscribeOptions.DEFAULTS
-                    .withMaxNewTokens(6)
-                    .withTemperature(0)
-                    .withSegmentDurationS(10);
+    /**
+     * {@code bin/serve}'s arguments for a test server: loopback on a free port, the tiny model,
+     * short greedy generations (fast and repeatable), 10 s segments, no practical rate limit.
+     */
+    static List<String> args(Path workDir, String... extra) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--host", "127.0.0.1",
+                                "--port", "0",
+                                "--model", TINY_MODEL.toString(),
+                                "--work-dir", workDir.toString(),
+                                "--max-new-tokens", "6",
+                                "--temperature", "0",
+                                "--segment-duration", "10",
+                                "--rate-limit", "10000"));
+        args.addAll(List.of(extra));
+        return args;
+    }
 
     final Submitter submitter;
     final Http http;
@@ -30,20 +44,12 @@ final class TestServer implements AutoCloseable {
         this.http = new Http(submitter.port(), config.apiKey());
     }
 
-    static TestServer start(Path workDir, UnaryOperator<ServerConfig> tweak) {
+    /** A server configured as {@code bin/serve} with {@link #args} and then {@code extra}. */
+    static TestServer start(Path workDir, String... extra) {
         assertThat(TINY_MODEL.resolve("model.json"))
                 .as("the tiny model (models/tiny/onnx-fp32) must exist; make it with models/export")
                 .satisfies(p -> assertThat(Files.isRegularFile(p)).isTrue());
-        ServerConfig base =
-                ServerConfig.defaults(TINY_MODEL, workDir)
-                        .withHostPort("127.0.0.1", 0)
-                        .withDefaults(TEST_DEFAULTS)
-                        .withRateLimitPerMinute(10_000);
-        return new TestServer(tweak.apply(base));
-    }
-
-    static TestServer start(Path workDir) {
-        return start(workDir, c -> c);
+        return new TestServer(ServeCommand.config(args(workDir, extra).toArray(String[]::new)));
     }
 
     @Override

@@ -74,7 +74,7 @@ class WebPageBrowserTest {
                                 + " apt-get install -y chromium chromium-driver")
                 .isTrue();
         server = TestServer.start(work);
-        keyed = TestServer.start(keyedWork, c -> c.withApiKey(API_KEY));
+        keyed = TestServer.start(keyedWork, "--api-key", API_KEY);
         // 12 s with a pause in the middle: several 5 s segments.
         clip = TestAudio.tone(files, "clip.wav", 12);
         notes = files.resolve("notes.txt");
@@ -117,7 +117,7 @@ class WebPageBrowserTest {
 
         // The options the page sent reached the job.
         JsonNode result = JSON.readTree(server.http.get(resultPath(jobId, "json")).body());
-        assertThat(result.path("options").path("s2t").asBoolean()).isTrue();
+        assertThat(result.path("options").path("opencc").asText()).isEqualTo("s2t");
         assertThat(result.path("options").path("segment_duration").asInt()).isEqualTo(5);
         assertThat(result.path("options").path("prompt").asText())
                 .isEqualTo("Transcribe the audio.");
@@ -195,7 +195,7 @@ class WebPageBrowserTest {
 
     @Test
     void saysTheFileIsTooLargeWithTheServersMessageWhenItIsOverTheUploadLimit() throws Exception {
-        try (TestServer small = TestServer.start(smallWork, c -> c.withMaxUploadBytes(64 * 1024))) {
+        try (TestServer small = TestServer.start(smallWork, "--max-upload-size", "64K")) {
             HttpResponse<String> direct =
                     small.http.postFile("/transcribe/async", "clip.wav", Files.readAllBytes(clip));
             assertThat(direct.statusCode()).isEqualTo(413);
@@ -212,7 +212,7 @@ class WebPageBrowserTest {
 
     @Test
     void saysWhenToTryAgainWhenTheServerRateLimitsTheUpload() throws Exception {
-        try (TestServer limited = TestServer.start(limitedWork, c -> c.withRateLimitPerMinute(1))) {
+        try (TestServer limited = TestServer.start(limitedWork, "--rate-limit", "1")) {
             // This address's one upload of the minute goes first, from outside the page.
             assertThat(
                             limited.http

@@ -16,7 +16,10 @@ public record SegmentationSettings(long targetMs) implements Serializable {
     public static final long MIN_TARGET_MS = 1_000;
 
     /** 30 s: one full encoder pass of the model, and readable subtitle blocks. */
-    public static final SegmentationSettings DEFAULT = new SegmentationSettings(30_000);
+    public static final int DEFAULT_SECONDS = 30;
+
+    public static final SegmentationSettings DEFAULT =
+            new SegmentationSettings(DEFAULT_SECONDS * 1000L);
 
     public SegmentationSettings {
         if (targetMs > MAX_TARGET_MS) {

@@ -5,6 +5,7 @@ import dev.omniscribe.models.OnnxSpeechEngine;
 import dev.omniscribe.models.SpeechEngine;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * engine of that configuration is loaded; every lease of one configuration gets the same engine
  * (engines are thread-safe). After the last lease is closed the engine stays resident for the idle
  * timeout given with that lease, then is closed; the next acquire loads it again. An idle timeout
- * of zero closes it at once; a negative one keeps it until {@link #unloadIdle()}.
+ * of zero closes it at once; {@link #KEEP_LOADED} keeps it until {@link #unloadIdle()}.
  *
  * <p>Flink instantiates {@link TranscribeFunction} itself, so the functions of one JVM (the task
  * slots of a task manager, or the embedded mini cluster) find their engines in the JVM-wide
@@ -40,6 +41,9 @@ import org.slf4j.LoggerFactory;
  * Flink's {@code lib/} folder the registry outlives jobs, as in the embedded cluster.
  */
 public final class SharedEngines {
+
+    /** The idle timeout that keeps an engine loaded until {@link #unloadIdle()}. */
+    public static final Duration KEEP_LOADED = ChronoUnit.FOREVER.getDuration();
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedEngines.class);
     private static final SharedEngines JVM = new SharedEngines(OnnxSpeechEngine::load);
@@ -81,11 +85,15 @@ public final class SharedEngines {
      * thread loads or unloads the same configuration).
      *
      * @param idleTimeout how long the engine stays loaded after this lease is the last one closed;
-     *     zero unloads at once, negative keeps it until {@link #unloadIdle()}
+     *     zero unloads at once, {@link #KEEP_LOADED} keeps it until {@link #unloadIdle()}
      * @throws RuntimeException whatever loading throws; no lease is held then
      */
     public EngineLease acquire(EngineConfig config, Duration idleTimeout) {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (idleTimeout.isNegative()) {
+            throw new IllegalArgumentException(
+                    "idle timeout must be zero or positive, got " + idleTimeout);
+        }
         EngineConfig key = keyOf(config);
         Entry e;
         synchronized (this) {
@@ -194,13 +202,13 @@ public final class SharedEngines {
     void release(Entry e, Duration idleTimeout) {
         synchronized (this) {
             e.leases--;
-            if (e.leases > 0 || idleTimeout.isNegative()) {
+            if (e.leases > 0 || idleTimeout.equals(KEEP_LOADED)) {
                 return;
             }
             if (!idleTimeout.isZero()) {
                 e.timer =
                         timers.schedule(
-                                () -> unload(e), idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                                () -> unload(e), idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
                 return;
             }
         }

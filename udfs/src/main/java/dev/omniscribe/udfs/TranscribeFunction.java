@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The engine is leased from the JVM-wide {@link SharedEngines} in {@link #open(OpenContext)}
  * (loading it if this JVM has none of that model, GPU and thread count) and given back in {@link
- * #close()}; it stays loaded for {@link EngineSettings#idleTimeoutMs()} after its last task closes.
+ * #close()}; it stays loaded for {@link EngineSettings#idleTimeout()} after its last task closes.
  * Task slots of one JVM on the CPU share one engine; each GPU has its own. Its device: the first
  * GPU Flink's external resource {@code gpu} assigned to this task manager, if any; else, when
  * {@link EngineSettings#gpus()} is positive (embedded cluster), GPU {@code subtask % gpus}; else
@@ -54,11 +54,11 @@ public class TranscribeFunction extends AbstractRichFunction
     public static final String SEGMENTS_PROCESSED = "segmentsProcessed";
 
     private final EngineSettings settings;
+    private final GenerationOptions options;
 
     private transient EngineLease lease;
     private transient SpeechEngine engine;
     private transient LongCounter processed;
-    private transient GenerationOptions options;
     private transient String modelName;
     private transient Counter segments;
     private transient Counter failures;
@@ -66,8 +66,13 @@ public class TranscribeFunction extends AbstractRichFunction
     private transient Counter audioMs;
     private transient Counter batches;
 
-    public TranscribeFunction(EngineSettings settings) {
+    /**
+     * @param settings the engine to lease and where it runs
+     * @param options how every segment's text is generated
+     */
+    public TranscribeFunction(EngineSettings settings, GenerationOptions options) {
         this.settings = settings;
+        this.options = options;
     }
 
     @Override
@@ -92,7 +97,6 @@ public class TranscribeFunction extends AbstractRichFunction
         engine = engineFor(lease.engine());
         processed = ctx.getLongCounter(SEGMENTS_PROCESSED);
         modelName = engine.modelName();
-        options = settings.generationOptions();
         var metrics = ctx.getMetricGroup();
         segments = metrics.counter("segmentsTranscribed");
         failures = metrics.counter("transcribeFailures");

@@ -1,7 +1,9 @@
 package dev.omniscribe.udfs;
 
+import dev.omniscribe.models.GenerationOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /** The tiny random-weight model committed in {@code models/tiny}: real engine, meaningless text. */
 public final class TinyModel {
@@ -18,12 +20,13 @@ public final class TinyModel {
         return dir;
     }
 
-    /** Greedy decoding of at most {@code maxNewTokens}, batches of {@code batchSize}. */
-    public static EngineSettings greedy(int batchSize, int maxNewTokens) {
-        return EngineSettings.defaults(dir().toString())
-                .withGreedy()
-                .withMaxNewTokens(maxNewTokens)
-                .withBatchSize(batchSize)
-                .withThreads(1);
+    /** The tiny model on the CPU with one ONNX Runtime thread, unloaded when unused. */
+    public static EngineSettings engine() {
+        return new EngineSettings(dir().toString(), 1, 0, Duration.ZERO);
+    }
+
+    /** Greedy decoding of at most {@code maxNewTokens}: repeatable output. */
+    public static GenerationOptions greedy(int maxNewTokens) {
+        return GenerationOptions.greedy(maxNewTokens);
     }
 }

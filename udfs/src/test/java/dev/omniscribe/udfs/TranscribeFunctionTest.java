@@ -3,6 +3,7 @@ package dev.omniscribe.udfs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.OnnxSpeechEngine;
 import dev.omniscribe.models.Transcription;
@@ -34,13 +35,13 @@ class TranscribeFunctionTest {
         Path wav = AudioFixtures.speechWav(dir.resolve("speech.wav"), 41);
         List<SegmentRecord> segments = segmentsOf(wav, 10_000);
         assertThat(segments).hasSizeGreaterThanOrEqualTo(4);
-        EngineSettings settings = TinyModel.greedy(3, 6);
+        GenerationOptions greedy = TinyModel.greedy(6);
 
         List<TranscribedSegment> out;
         try (OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment> h =
                 new OneInputStreamOperatorTestHarness<>(
                         new MicroBatchOperator<>(
-                                new TranscribeFunction(settings), settings.batchSize(), 0))) {
+                                new TranscribeFunction(TinyModel.engine(), greedy), 3, 0))) {
             h.open();
             for (SegmentRecord s : segments) {
                 h.processElement(s, 0);
@@ -53,9 +54,7 @@ class TranscribeFunctionTest {
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(new EngineConfig(TinyModel.dir(), -1, 1))) {
             for (SegmentRecord s : segments) {
-                direct.add(
-                        engine.transcribe(
-                                new GenerationRequest(s.samples(), settings.generationOptions())));
+                direct.add(engine.transcribe(new GenerationRequest(s.samples(), greedy)));
             }
             assertThat(out).hasSize(segments.size());
             for (int i = 0; i < segments.size(); i++) {
@@ -74,12 +73,13 @@ class TranscribeFunctionTest {
 
     @Test
     void decodeFailuresPassThroughWithoutReachingTheEngine() throws Exception {
-        EngineSettings settings = TinyModel.greedy(4, 2);
+        GenerationOptions greedy = TinyModel.greedy(2);
         AudioFile bad = new AudioFile("file:/in/bad.mp3", "bad.mp3", 10);
         List<TranscribedSegment> out;
         try (var h =
                 new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
-                        new MicroBatchOperator<>(new TranscribeFunction(settings), 4, 0))) {
+                        new MicroBatchOperator<>(
+                                new TranscribeFunction(TinyModel.engine(), greedy), 4, 0))) {
             h.open();
             h.processElement(SegmentRecord.failure(bad, 0, "not audio"), 0);
             h.endInput();
@@ -102,25 +102,14 @@ class TranscribeFunctionTest {
         Path wav = AudioFixtures.speechWav(dir.resolve("speech.wav"), 12);
         List<SegmentRecord> segments = segmentsOf(wav, 10_000);
         // A prompt longer than the model's context (32768 tokens): the engine refuses each segment.
-        EngineSettings tooLong =
-                new EngineSettings(
-                        TinyModel.dir().toString(),
-                        4,
-                        0,
-                        2,
-                        0,
-                        1.0,
-                        0,
-                        null,
-                        "word ".repeat(40_000),
-                        1,
-                        0,
-                        0);
+        GenerationOptions tooLong =
+                new GenerationOptions(2, 0, 1.0, 0, null, "word ".repeat(40_000));
 
         List<TranscribedSegment> out;
         try (var h =
                 new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
-                        new MicroBatchOperator<>(new TranscribeFunction(tooLong), 4, 0))) {
+                        new MicroBatchOperator<>(
+                                new TranscribeFunction(TinyModel.engine(), tooLong), 4, 0))) {
             h.open();
             for (SegmentRecord s : segments) {
                 h.processElement(s, 0);
