@@ -122,7 +122,7 @@ final class PipelineTranscriber implements Transcriber {
             throw new TranscriptionFailedException(
                     "the transcription pipeline failed: " + clean(rootMessage(e)), false, e);
         }
-        failure(outputDir, fileName);
+        throwIfFailed(outputDir, fileName);
         Transcript t = readTranscript(outputDir, fileName);
         if (t.model() != null) {
             modelName = t.model();
@@ -174,7 +174,8 @@ final class PipelineTranscriber implements Transcriber {
     }
 
     /** Throws when {@code _failures.jsonl} lists the file. */
-    private void failure(Path outputDir, String fileName) throws TranscriptionFailedException {
+    private void throwIfFailed(Path outputDir, String fileName)
+            throws TranscriptionFailedException {
         Path failures = outputDir.resolve(OutputLayout.FAILURES_FILE);
         if (!Files.isRegularFile(failures)) {
             return;

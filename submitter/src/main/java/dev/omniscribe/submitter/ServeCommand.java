@@ -171,13 +171,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ServerConfig config = config();
-        Submitter submitter = Submitter.start(config);
+        TranscriptionServer server = TranscriptionServer.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
                 .addShutdownHook(
                         new Thread(
                                 () -> {
-                                    submitter.close();
+                                    server.close();
                                     stopped.countDown();
                                 },
                                 "serve-shutdown"));
@@ -185,7 +185,7 @@ public final class ServeCommand implements Callable<Integer> {
                 Locale.ROOT,
                 "omniscribe HTTP service on http://%s:%d (model %s, work folder %s, %s)%n",
                 host,
-                submitter.port(),
+                server.port(),
                 config.modelDir(),
                 workDir.toAbsolutePath(),
                 flinkAddress == null ? "embedded Flink" : "Flink session cluster " + flinkAddress);

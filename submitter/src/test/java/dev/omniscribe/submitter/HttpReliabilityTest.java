@@ -30,9 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP service under hostile and heavy traffic, over real sockets against a real {@link
- * Submitter} with the tiny model: a seeded fuzz run over every endpoint (no 5xx, every request
- * answered, nothing written outside the work folder) and a bounded load run (no errors, {@code
- * /health} answering throughout).
+ * TranscriptionServer} with the tiny model: a seeded fuzz run over every endpoint (no 5xx, every
+ * request answered, nothing written outside the work folder) and a bounded load run (no errors,
+ * {@code /health} answering throughout).
  */
 class HttpReliabilityTest {
 
@@ -168,7 +168,7 @@ class HttpReliabilityTest {
             for (int i = 0; i < FUZZ_REQUESTS; i++) {
                 byte[] request = fuzzRequest(random, jobId, wav);
                 long t0 = System.nanoTime();
-                String statusLine = exchange(server.submitter.port(), request);
+                String statusLine = exchange(server.server.port(), request);
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 slowestMs = Math.max(slowestMs, ms);
                 int status = Integer.parseInt(statusLine.split(" ")[1]);

@@ -139,7 +139,7 @@ class LifecycleTest {
     void aFolderWithoutAModelStopsTheServiceAtStartWithAClearMessage() {
         assertThatThrownBy(
                         () ->
-                                Submitter.start(
+                                TranscriptionServer.start(
                                         ServeCommand.config(
                                                 "--host",
                                                 "127.0.0.1",

@@ -58,7 +58,7 @@ class LimitsTest {
     @Test
     void aHugeDeclaredLengthIsRefusedBeforeTheBodyIsSent() throws IOException {
         try (TestServer server = TestServer.start(work);
-                Socket socket = new Socket("127.0.0.1", server.submitter.port())) {
+                Socket socket = new Socket("127.0.0.1", server.server.port())) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(

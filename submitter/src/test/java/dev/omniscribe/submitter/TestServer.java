@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A real {@link Submitter} on a free loopback port, with the tiny model and a test work folder. */
+/**
+ * A real {@link TranscriptionServer} on a free loopback port, with the tiny model and a test work
+ * folder.
+ */
 final class TestServer implements AutoCloseable {
 
     /** The tiny random-weight model every test runs. */
@@ -34,14 +37,14 @@ final class TestServer implements AutoCloseable {
         return args;
     }
 
-    final Submitter submitter;
+    final TranscriptionServer server;
     final Http http;
     final ServerConfig config;
 
     private TestServer(ServerConfig config) {
         this.config = config;
-        this.submitter = Submitter.start(config);
-        this.http = new Http(submitter.port(), config.apiKey());
+        this.server = TranscriptionServer.start(config);
+        this.http = new Http(server.port(), config.apiKey());
     }
 
     /** A server configured as {@code bin/serve} with {@link #args} and then {@code extra}. */
@@ -54,6 +57,6 @@ final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        submitter.close();
+        server.close();
     }
 }

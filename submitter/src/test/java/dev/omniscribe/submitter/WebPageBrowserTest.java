@@ -304,7 +304,7 @@ class WebPageBrowserTest {
     }
 
     private void open(TestServer s) {
-        browser.get("http://127.0.0.1:" + s.submitter.port() + "/");
+        browser.get("http://127.0.0.1:" + s.server.port() + "/");
         assertThat(browser.getTitle()).isEqualTo("omniscribe: transcribe a recording");
         browser.manage().logs().get(LogType.BROWSER); // start each page with an empty log
     }

@@ -14,9 +14,9 @@ import java.util.Map;
 public final class HealthController {
 
     private final TranscriptionService service;
-    private final GpuMemory gpu;
+    private final GpuMemoryMonitor gpu;
 
-    public HealthController(TranscriptionService service, GpuMemory gpu) {
+    public HealthController(TranscriptionService service, GpuMemoryMonitor gpu) {
         this.service = service;
         this.gpu = gpu;
     }

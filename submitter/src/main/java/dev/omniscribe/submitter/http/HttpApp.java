@@ -30,7 +30,7 @@ public final class HttpApp {
             TranscriptionService service,
             MediaProbe probe,
             WorkDir workDir,
-            GpuMemory gpu) {
+            GpuMemoryMonitor gpu) {
         UploadReceiver receiver = new UploadReceiver(workDir, config.maxUploadBytes());
         Intake intake = new Intake(service, receiver, probe, workDir);
         TranscribeController transcribe =

@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
-class GpuMemoryTest {
+class GpuMemoryMonitorTest {
 
     private static final long GIB = 1L << 30;
 
@@ -45,7 +45,7 @@ class GpuMemoryTest {
     @Test
     void figuresComeFromTheLoadedGpuEnginesAndAreNullOtherwise() {
         List<SpeechEngine> loaded = new CopyOnWriteArrayList<>();
-        try (GpuMemory gpu = new GpuMemory(() -> loaded)) {
+        try (GpuMemoryMonitor gpu = new GpuMemoryMonitor(() -> loaded)) {
             gpu.refresh();
             assertThat(gpu.allocatedGb()).isNull();
             assertThat(gpu.reservedGb()).isNull();

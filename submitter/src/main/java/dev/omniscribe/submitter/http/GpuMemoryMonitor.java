@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  * by all processes. Both are null while no engine runs on a GPU in this process (CPU engines, no
  * engine loaded, engines on a remote cluster) or where the driver's figures are unavailable.
  */
-public final class GpuMemory implements AutoCloseable {
+public final class GpuMemoryMonitor implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(GpuMemory.class);
+    private static final Logger LOG = LoggerFactory.getLogger(GpuMemoryMonitor.class);
     private static final double BYTES_PER_GB = 1024.0 * 1024 * 1024;
     static final long REFRESH_SECONDS = 5;
 
@@ -39,7 +39,7 @@ public final class GpuMemory implements AutoCloseable {
      * @param engines the engines loaded now (e.g. {@code SharedEngines::loadedEngines}); asked from
      *     the background thread only
      */
-    public GpuMemory(Supplier<? extends Collection<? extends SpeechEngine>> engines) {
+    public GpuMemoryMonitor(Supplier<? extends Collection<? extends SpeechEngine>> engines) {
         this.engines = engines;
         refresher =
                 Executors.newSingleThreadScheduledExecutor(

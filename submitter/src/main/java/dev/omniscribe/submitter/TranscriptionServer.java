@@ -1,6 +1,6 @@
 package dev.omniscribe.submitter;
 
-import dev.omniscribe.submitter.http.GpuMemory;
+import dev.omniscribe.submitter.http.GpuMemoryMonitor;
 import dev.omniscribe.submitter.http.HttpApp;
 import dev.omniscribe.submitter.jobs.Transcriber;
 import dev.omniscribe.submitter.jobs.TranscriptionService;
@@ -12,13 +12,13 @@ import io.javalin.Javalin;
 import java.time.Clock;
 
 /** The running service: the HTTP app over the job service, the pipeline and the model. */
-public final class Submitter implements AutoCloseable {
+public final class TranscriptionServer implements AutoCloseable {
 
     private final TranscriptionService service;
-    private final GpuMemory gpu;
+    private final GpuMemoryMonitor gpu;
     private final Javalin app;
 
-    private Submitter(TranscriptionService service, GpuMemory gpu, Javalin app) {
+    private TranscriptionServer(TranscriptionService service, GpuMemoryMonitor gpu, Javalin app) {
         this.service = service;
         this.gpu = gpu;
         this.app = app;
@@ -28,7 +28,7 @@ public final class Submitter implements AutoCloseable {
      * Builds everything from the configuration and starts listening; with {@code preload} the model
      * is loaded before the port opens.
      */
-    public static Submitter start(ServerConfig config) {
+    public static TranscriptionServer start(ServerConfig config) {
         WorkDir workDir = new WorkDir(config.workDir());
         FfmpegBinaries ffmpeg = FfmpegBinaries.resolve(null);
         MediaProbe probe = new MediaProbe(ffmpeg.ffprobe());
@@ -44,14 +44,14 @@ public final class Submitter implements AutoCloseable {
                         config.retention(),
                         Clock.systemUTC());
         // the engines of this JVM (embedded cluster); with a remote cluster none load here: null
-        GpuMemory gpu = new GpuMemory(engines::loadedEngines);
+        GpuMemoryMonitor gpu = new GpuMemoryMonitor(engines::loadedEngines);
         try {
             if (config.preload()) {
                 service.preload();
             }
             Javalin app = HttpApp.create(config, service, probe, workDir, gpu);
             app.start(config.host(), config.port());
-            return new Submitter(service, gpu, app);
+            return new TranscriptionServer(service, gpu, app);
         } catch (RuntimeException e) {
             gpu.close();
             service.close();
