@@ -3,13 +3,11 @@ package dev.omniscribe.pipeline;
 import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.EngineSettings;
+import dev.omniscribe.udfs.FileOptions;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.text.ChineseConversion;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -58,18 +56,8 @@ public record JobSettings(
         }
     }
 
-    /** The options written into each JSON transcript, so a reader knows how it was made. */
-    public Map<String, Object> recordedOptions() {
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("segment_duration", segmentation.targetMs() / 1000.0);
-        o.put("batch_size", batching.size());
-        o.put("max_new_tokens", generation.maxNewTokens());
-        o.put("temperature", generation.temperature());
-        o.put("repetition_penalty", generation.repetitionPenalty());
-        o.put("seed", generation.seed());
-        o.put("prompt", generation.userPrompt());
-        o.put("system_prompt", generation.systemPrompt());
-        o.put("opencc", conversion.name().toLowerCase(Locale.ROOT));
-        return o;
+    /** How files without options of their own are transcribed. */
+    public FileOptions fileOptions() {
+        return new FileOptions(segmentation, generation, conversion);
     }
 }

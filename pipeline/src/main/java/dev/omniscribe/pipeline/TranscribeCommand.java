@@ -316,7 +316,7 @@ public final class TranscribeCommand implements Callable<Integer> {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(inputUri, excluded, watchInterval, storage),
-                new TranscriptSink(layout, settings.recordedOptions()),
+                new TranscriptSink(layout),
                 new FailureSink(layout),
                 new ProgressSink(scan.files(), scan.bytes()),
                 settings);

@@ -57,7 +57,7 @@ public final class TranscribeJob {
                 failures,
                 progress,
                 settings,
-                new TranscribeFunction(settings.engine(), settings.generation()));
+                new TranscribeFunction(settings.engine()));
     }
 
     /** Like {@link #build} with the given transcribe function (tests inject engine faults). */
@@ -84,7 +84,7 @@ public final class TranscribeJob {
         DataStream<SegmentRecord> segments =
                 files.process(
                                 new DecodeAudioFunction(
-                                        settings.segmentation(),
+                                        settings.fileOptions(),
                                         settings.ffmpegDir(),
                                         settings.storage()),
                                 TypeInformation.of(SegmentRecord.class))
@@ -114,7 +114,7 @@ public final class TranscribeJob {
                         .uid("merge")
                         .name("ordered-merge")
                         .setParallelism(settings.parallelism())
-                        .map(new PostProcessFunction(settings.conversion()))
+                        .map(new PostProcessFunction())
                         .returns(FileTranscript.class)
                         .uid("post-process")
                         .name("post-process")

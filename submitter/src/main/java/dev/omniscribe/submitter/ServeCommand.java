@@ -1,6 +1,7 @@
 package dev.omniscribe.submitter;
 
 import dev.omniscribe.pipeline.ModelFolder;
+import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.SharedEngines;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,11 +97,30 @@ public final class ServeCommand implements Callable<Integer> {
     int rateLimit = 60;
 
     @Option(
+            names = "--max-concurrent",
+            description =
+                    "Jobs handed to the pipeline at once; their segments share engine batches"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int maxConcurrent = 32;
+
+    @Option(
             names = "--queue-size",
             description =
-                    "Jobs that may wait behind the running one; more get 503 (default:"
+                    "Jobs that may wait behind the concurrent ones; more get 503 (default:"
                             + " ${DEFAULT-VALUE}).")
     int queueSize = 16;
+
+    @Option(
+            names = "--batch-size",
+            description = "Segments per engine batch (default: ${DEFAULT-VALUE}).")
+    int batchSize = BatchSettings.DEFAULT_SIZE;
+
+    @Option(
+            names = "--batch-wait-ms",
+            description =
+                    "Longest wait of a partial batch for more segments, in ms (default:"
+                            + " ${DEFAULT-VALUE}).")
+    long batchWaitMs = BatchSettings.INTERACTIVE_WAIT_MS;
 
     @Option(
             names = "--retention-hours",
@@ -161,7 +181,9 @@ public final class ServeCommand implements Callable<Integer> {
                 preload,
                 key == null || key.isEmpty() ? null : key,
                 rateLimit,
+                maxConcurrent,
                 queueSize,
+                new BatchSettings(batchSize, batchWaitMs),
                 Duration.ofMinutes(Math.round(retentionHours * 60)),
                 gpus,
                 flinkAddress,

@@ -1,5 +1,6 @@
 package dev.omniscribe.submitter;
 
+import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.SharedEngines;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,9 @@ import java.util.Objects;
  * @param preload load the model at start instead of on first use
  * @param apiKey bearer token every request but {@code /health} must carry; null disables auth
  * @param rateLimitPerMinute submissions (POST requests) allowed per client and minute
- * @param queueCapacity jobs that may wait behind the running one before new ones get 503
+ * @param maxConcurrent jobs handed to the pipeline at once (their segments share engine batches)
+ * @param queueCapacity jobs that may wait behind those before new ones get 503
+ * @param batching how the resident job groups segments into engine batches
  * @param retention how long inputs, outputs and job records are kept
  * @param gpus GPUs the embedded cluster uses (one transcription slot each); 0 for the CPU
  * @param flinkAddress {@code host:port} of a running Flink session cluster's REST endpoint to
@@ -40,7 +43,9 @@ public record ServerConfig(
         boolean preload,
         String apiKey,
         int rateLimitPerMinute,
+        int maxConcurrent,
         int queueCapacity,
+        BatchSettings batching,
         Duration retention,
         int gpus,
         String flinkAddress,
@@ -71,6 +76,11 @@ public record ServerConfig(
             throw new IllegalArgumentException(
                     "rate limit must allow at least 1 request per minute, got "
                             + rateLimitPerMinute);
+        }
+        Objects.requireNonNull(batching, "batching");
+        if (maxConcurrent < 1) {
+            throw new IllegalArgumentException(
+                    "at least 1 concurrent job is needed, got " + maxConcurrent);
         }
         if (queueCapacity < 0) {
             throw new IllegalArgumentException(

@@ -35,11 +35,12 @@ public final class TranscriptionServer implements AutoCloseable {
         // The pipeline's functions lease engines from the JVM-wide registry (Flink instantiates
         // them); the service reads and preloads the same one.
         SharedEngines engines = SharedEngines.jvm();
-        Transcriber transcriber = new PipelineTranscriber(config, workDir, engines);
+        Transcriber transcriber = new ResidentPipeline(config, workDir, engines);
         TranscriptionService service =
                 new TranscriptionService(
                         workDir,
                         transcriber,
+                        config.maxConcurrent(),
                         config.queueCapacity(),
                         config.retention(),
                         Clock.systemUTC());

@@ -8,5 +8,12 @@ package dev.omniscribe.udfs;
  * @param relativePath the path below the input root, with {@code /} separators; outputs are named
  *     after it
  * @param sizeBytes file size in bytes
+ * @param options how this file is transcribed, or null for the job's options
  */
-public record AudioFile(String path, String relativePath, long sizeBytes) {}
+public record AudioFile(String path, String relativePath, long sizeBytes, FileOptions options) {
+
+    /** A file transcribed with the job's options. */
+    public AudioFile(String path, String relativePath, long sizeBytes) {
+        this(path, relativePath, sizeBytes, null);
+    }
+}

@@ -18,6 +18,13 @@ public record BatchSettings(int size, long waitMs) implements Serializable {
 
     public static final BatchSettings DEFAULTS = new BatchSettings(DEFAULT_SIZE, DEFAULT_WAIT_MS);
 
+    /**
+     * Longest wait of a partial batch where a person waits for the answer (the HTTP service), in
+     * milliseconds: long enough for concurrent requests' segments to meet, short against a
+     * segment's generation.
+     */
+    public static final long INTERACTIVE_WAIT_MS = 20;
+
     public BatchSettings {
         if (size < 1) {
             throw new IllegalArgumentException("batch size must be at least 1, got " + size);

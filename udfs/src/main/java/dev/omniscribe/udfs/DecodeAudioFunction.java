@@ -32,7 +32,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
 
     private static final Logger LOG = LoggerFactory.getLogger(DecodeAudioFunction.class);
 
-    private final SegmentationSettings segmentation;
+    private final FileOptions defaults;
     private final String ffmpegDir;
     private final Storage storage;
 
@@ -43,25 +43,21 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     private transient Counter audioMs;
     private transient LongCounter emitted;
 
-    /**
-     * @param segmentation how to cut
-     * @param ffmpegDir a folder with a system ffmpeg and ffprobe, or null for the bundled ones
-     */
     /** Accumulator: segment records emitted (failure records included), for job progress. */
     public static final String SEGMENTS_DECODED = "segmentsDecoded";
 
-    public DecodeAudioFunction(SegmentationSettings segmentation, String ffmpegDir) {
-        this(segmentation, ffmpegDir, Storage.DEFAULT);
+    public DecodeAudioFunction(FileOptions defaults, String ffmpegDir) {
+        this(defaults, ffmpegDir, Storage.DEFAULT);
     }
 
     /**
-     * @param segmentation how to cut
+     * @param defaults how files without options of their own are cut and transcribed; the options
+     *     travel on with every segment
      * @param ffmpegDir a folder with a system ffmpeg and ffprobe, or null for the bundled ones
-     * @param storage how {@code s3a://} files are read (streamed into ffmpeg)
+     * @param storage how {@code s3a://} files are read
      */
-    public DecodeAudioFunction(
-            SegmentationSettings segmentation, String ffmpegDir, Storage storage) {
-        this.segmentation = segmentation;
+    public DecodeAudioFunction(FileOptions defaults, String ffmpegDir, Storage storage) {
+        this.defaults = defaults;
         this.ffmpegDir = ffmpegDir;
         this.storage = storage;
     }
@@ -81,8 +77,9 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     @Override
     public void processElement(AudioFile file, Context ctx, Collector<SegmentRecord> out)
             throws Exception {
-        OneBehind emitter = new OneBehind(file, out);
-        Segmenter segmenter = new Segmenter(segmentation, emitter::add);
+        FileOptions options = file.options() != null ? file.options() : defaults;
+        OneBehind emitter = new OneBehind(file, options, out);
+        Segmenter segmenter = new Segmenter(options.segmentation(), emitter::add);
         org.apache.flink.core.fs.Path path = FlinkPaths.of(file.path());
         try (AudioDecoder.Session session = decoder.open(path, storage.fileSystem(path))) {
             InputStream pcm = session.pcm();
@@ -108,11 +105,13 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     // Holds one segment back so that the file's last segment can be flagged.
     private final class OneBehind {
         private final AudioFile file;
+        private final FileOptions options;
         private final Collector<SegmentRecord> out;
         private Segmenter.Segment pending;
 
-        OneBehind(AudioFile file, Collector<SegmentRecord> out) {
+        OneBehind(AudioFile file, FileOptions options, Collector<SegmentRecord> out) {
             this.file = file;
+            this.options = options;
             this.out = out;
         }
 
@@ -135,7 +134,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
                 index = pending.index() + 1;
                 pending = null;
             }
-            out.collect(SegmentRecord.failure(file, index, error));
+            out.collect(SegmentRecord.failure(file, options, index, error));
             emitted.add(1L);
         }
 
@@ -150,7 +149,8 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
                             s.endMs(),
                             s.pcm(),
                             last,
-                            null));
+                            null,
+                            options));
             segments.inc();
             emitted.add(1L);
             audioMs.inc(s.endMs() - s.startMs());

@@ -15,6 +15,7 @@ import java.util.function.UnaryOperator;
  * @param segments the segments in index order; empty on failure
  * @param failedStage {@code decode} or {@code transcribe} on failure, else null
  * @param error the failure message, else null
+ * @param options how the file was transcribed
  */
 public record FileTranscript(
         String fileId,
@@ -25,7 +26,8 @@ public record FileTranscript(
         long tokens,
         TranscriptSegment[] segments,
         String failedStage,
-        String error) {
+        String error,
+        FileOptions options) {
 
     public boolean failed() {
         return failedStage != null;
@@ -46,6 +48,7 @@ public record FileTranscript(
                 tokens,
                 edited,
                 failedStage,
-                error);
+                error,
+                options);
     }
 }

@@ -118,7 +118,8 @@ public final class OrderedMergeFunction
                     tokenCount,
                     new TranscriptSegment[0],
                     firstFailure.failedStage(),
-                    firstFailure.error());
+                    firstFailure.error(),
+                    first.options());
         }
         TranscriptSegment[] segments =
                 ordered.stream()
@@ -136,6 +137,7 @@ public final class OrderedMergeFunction
                 tokenCount,
                 segments,
                 null,
-                null);
+                null,
+                first.options());
     }
 }

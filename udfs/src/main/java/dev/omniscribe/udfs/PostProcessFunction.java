@@ -6,19 +6,13 @@ import org.apache.flink.api.common.functions.MapFunction;
 
 /**
  * Cleans each segment's text: strips generation markers and the model's closing pleasantries
- * ({@link TextCleaner}), then applies the optional OpenCC conversion. Failed transcripts pass
- * unchanged.
+ * ({@link TextCleaner}), then applies the file's OpenCC conversion ({@link FileOptions}). Failed
+ * transcripts pass unchanged.
  */
 public final class PostProcessFunction implements MapFunction<FileTranscript, FileTranscript> {
 
-    private final ChineseConversion conversion;
-
-    public PostProcessFunction(ChineseConversion conversion) {
-        this.conversion = conversion;
-    }
-
     /** The cleaned and converted text of one segment. */
-    public String process(String text) {
+    public static String process(String text, ChineseConversion conversion) {
         return conversion.apply(TextCleaner.clean(text));
     }
 
@@ -27,6 +21,7 @@ public final class PostProcessFunction implements MapFunction<FileTranscript, Fi
         if (t.failed()) {
             return t;
         }
-        return t.mapText(this::process);
+        ChineseConversion conversion = t.options().conversion();
+        return t.mapText(text -> process(text, conversion));
     }
 }

@@ -18,6 +18,7 @@ package dev.omniscribe.udfs;
  * @param pcm the segment's audio: 16 kHz mono signed 16-bit little-endian samples; empty for a
  *     failure record
  * @param last whether this is the file's last record
+ * @param options how the file is transcribed
  * @param error why decoding failed, or null
  */
 public record SegmentRecord(
@@ -29,12 +30,14 @@ public record SegmentRecord(
         long endMs,
         byte[] pcm,
         boolean last,
-        String error) {
+        String error,
+        FileOptions options) {
 
     /** Sample rate of {@link #pcm()} in Hz. */
     public static final int SAMPLE_RATE = 16_000;
 
-    public static SegmentRecord failure(AudioFile file, int index, String error) {
+    public static SegmentRecord failure(
+            AudioFile file, FileOptions options, int index, String error) {
         return new SegmentRecord(
                 file.path(),
                 file.relativePath(),
@@ -44,7 +47,8 @@ public record SegmentRecord(
                 0,
                 new byte[0],
                 true,
-                error);
+                error,
+                options);
     }
 
     public boolean failed() {

@@ -1,7 +1,6 @@
 package dev.omniscribe.udfs;
 
 import dev.omniscribe.models.EngineConfig;
-import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.models.Transcription;
@@ -15,6 +14,8 @@ import org.apache.flink.api.common.functions.AbstractRichFunction;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RuntimeContext;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.FlinkUserCodeClassLoader;
 import org.slf4j.Logger;
@@ -24,13 +25,15 @@ import org.slf4j.LoggerFactory;
  * Transcribes segments with one speech engine per task slot, a micro-batch at a time (run it with
  * {@link MicroBatchOperator}).
  *
- * <p>The engine is leased from the JVM-wide {@link SharedEngines} in {@link #open(OpenContext)}
- * (loading it if this JVM has none of that model, GPU and thread count) and given back in {@link
- * #close()}; it stays loaded for {@link EngineSettings#idleTimeout()} after its last task closes.
- * Task slots of one JVM on the CPU share one engine; each GPU has its own. Its device: the first
- * GPU Flink's external resource {@code gpu} assigned to this task manager, if any; else, when
- * {@link EngineSettings#gpus()} is positive (embedded cluster), GPU {@code subtask % gpus}; else
- * the CPU.
+ * <p>The engine is leased from the JVM-wide {@link SharedEngines} (loading it if this JVM has none
+ * of that model, GPU and thread count; {@link #open(OpenContext)} loads it). With an idle timeout
+ * of zero (a job) the lease is held until {@link #close()}; with a positive one (the service's
+ * resident job) it is taken per batch, so the model is unloaded after {@link
+ * EngineSettings#idleTimeout()} without work and loaded again by the next batch. Batch sizes are
+ * recorded in the histogram {@code batchSize}. Task slots of one JVM on the CPU share one engine;
+ * each GPU has its own. Its device: the first GPU Flink's external resource {@code gpu} assigned to
+ * this task manager, if any; else, when {@link EngineSettings#gpus()} is positive (embedded
+ * cluster), GPU {@code subtask % gpus}; else the CPU.
  *
  * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
  * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on. When a
@@ -53,9 +56,13 @@ public class TranscribeFunction extends AbstractRichFunction
     /** Accumulator: segment records this function has handed on. */
     public static final String SEGMENTS_PROCESSED = "segmentsProcessed";
 
-    private final EngineSettings settings;
-    private final GenerationOptions options;
+    /** Accumulator: how many engine batches had each size (a {@code TreeMap<size, count>}). */
+    public static final String BATCH_SIZES = "batchSizes";
 
+    private final EngineSettings settings;
+
+    private transient SharedEngines engines;
+    private transient EngineConfig engineConfig;
     private transient EngineLease lease;
     private transient SpeechEngine engine;
     private transient LongCounter processed;
@@ -65,14 +72,15 @@ public class TranscribeFunction extends AbstractRichFunction
     private transient Counter tokens;
     private transient Counter audioMs;
     private transient Counter batches;
+    private transient Histogram batchSizes;
+    private transient org.apache.flink.api.common.accumulators.Histogram batchSizeCounts;
 
     /**
-     * @param settings the engine to lease and where it runs
-     * @param options how every segment's text is generated
+     * @param settings the engine to lease and where it runs; each segment's text is generated as
+     *     its {@link FileOptions} say
      */
-    public TranscribeFunction(EngineSettings settings, GenerationOptions options) {
+    public TranscribeFunction(EngineSettings settings) {
         this.settings = settings;
-        this.options = options;
     }
 
     @Override
@@ -90,19 +98,25 @@ public class TranscribeFunction extends AbstractRichFunction
             ctx.registerUserCodeClassLoaderReleaseHookIfAbsent(
                     SharedEngines.class.getName(), engines::unloadIdle);
         }
-        lease =
-                engines.acquire(
-                        new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads()),
-                        settings.idleTimeout());
-        engine = engineFor(lease.engine());
+        this.engines = engines;
+        engineConfig = new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads());
+        if (settings.idleTimeout().isZero()) {
+            // A job's engine: loaded now, held while the task runs, unloaded when it ends.
+            lease = engines.acquire(engineConfig, settings.idleTimeout());
+            modelName = lease.engine().modelName();
+            engine = engineFor(lease.engine());
+        }
+        // Otherwise a resident job's (the service's): leased per batch, so that the registry
+        // unloads the model after the idle timeout without work and the next batch loads it.
         processed = ctx.getLongCounter(SEGMENTS_PROCESSED);
-        modelName = engine.modelName();
+        batchSizeCounts = ctx.getHistogram(BATCH_SIZES);
         var metrics = ctx.getMetricGroup();
         segments = metrics.counter("segmentsTranscribed");
         failures = metrics.counter("transcribeFailures");
         tokens = metrics.counter("tokensGenerated");
         audioMs = metrics.counter("audioMillisecondsTranscribed");
         batches = metrics.counter("batches");
+        batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1_000));
         metrics.gauge("audioSecondsTranscribed", () -> audioMs.getCount() / 1000.0);
     }
 
@@ -147,8 +161,21 @@ public class TranscribeFunction extends AbstractRichFunction
         if (audio.isEmpty()) {
             return;
         }
-        List<Transcription> results = transcribe(audio);
+        List<Transcription> results;
+        if (lease != null) {
+            results = transcribe(audio);
+        } else {
+            try (EngineLease batchLease = engines.acquire(engineConfig, settings.idleTimeout())) {
+                engine = engineFor(batchLease.engine());
+                modelName = engine.modelName();
+                results = transcribe(audio);
+            } finally {
+                engine = null;
+            }
+        }
         batches.inc();
+        batchSizes.update(audio.size());
+        batchSizeCounts.add(audio.size());
         for (int i = 0; i < audio.size(); i++) {
             SegmentRecord s = audio.get(i);
             Transcription t = results.get(i);
@@ -172,7 +199,8 @@ public class TranscribeFunction extends AbstractRichFunction
                             t.tokenIds().length,
                             modelName,
                             t.failed() ? "transcribe" : null,
-                            t.failed() ? describe(s, t.error()) : null));
+                            t.failed() ? describe(s, t.error()) : null,
+                            s.options()));
             processed.add(1L);
         }
     }
@@ -180,7 +208,7 @@ public class TranscribeFunction extends AbstractRichFunction
     private List<Transcription> transcribe(List<SegmentRecord> audio) {
         List<GenerationRequest> requests = new ArrayList<>(audio.size());
         for (SegmentRecord s : audio) {
-            requests.add(new GenerationRequest(s.samples(), options));
+            requests.add(new GenerationRequest(s.samples(), s.options().generation()));
         }
         try {
             List<Transcription> results = engine.transcribe(requests);

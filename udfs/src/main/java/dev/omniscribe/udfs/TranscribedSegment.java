@@ -28,7 +28,8 @@ public record TranscribedSegment(
         int tokens,
         String model,
         String failedStage,
-        String error) {
+        String error,
+        FileOptions options) {
 
     public boolean failed() {
         return failedStage != null;
@@ -48,6 +49,7 @@ public record TranscribedSegment(
                 0,
                 null,
                 "decode",
-                s.error());
+                s.error(),
+                s.options());
     }
 }

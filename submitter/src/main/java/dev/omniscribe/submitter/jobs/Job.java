@@ -45,7 +45,10 @@ public final class Job {
         this.createdAt = createdAt;
     }
 
-    /** A finished job read back from its record after a restart. */
+    /**
+     * A job read back from its record after a restart: finished ones as they ended, accepted ones
+     * queued again (the caller resumes them).
+     */
     static Job restore(JobRecord r, Path outputDir, Transcript transcript) {
         Job job =
                 new Job(
@@ -59,7 +62,12 @@ public final class Job {
             job.startedAt = JobRecord.instant(r.startedAt());
         }
         Instant finished = JobRecord.instant(r.finishedAt());
-        if (r.state() == JobState.COMPLETED && transcript != null) {
+        if (!r.state().finished()) {
+            return job;
+        }
+        if (r.state() == JobState.CANCELLED) {
+            job.cancel(finished);
+        } else if (r.state() == JobState.COMPLETED && transcript != null) {
             job.complete(transcript, r.cached(), finished);
         } else {
             job.fail(r.error() == null ? "failed" : r.error(), r.clientError(), finished);
@@ -101,9 +109,14 @@ public final class Job {
         return sha256 + "/" + options.canonical();
     }
 
-    synchronized void markRunning(Instant now) {
+    /** Moves a queued job to running; false if it was cancelled meanwhile. */
+    synchronized boolean markRunning(Instant now) {
+        if (state != JobState.QUEUED) {
+            return false;
+        }
         state = JobState.RUNNING;
         startedAt = now;
+        return true;
     }
 
     synchronized void progress(int doneCount, int total) {
@@ -113,6 +126,9 @@ public final class Job {
 
     void complete(Transcript result, boolean fromCache, Instant now) {
         synchronized (this) {
+            if (state.finished()) {
+                return;
+            }
             state = JobState.COMPLETED;
             transcript = result;
             cached = fromCache;
@@ -126,8 +142,27 @@ public final class Job {
         done.complete(this);
     }
 
+    /** Cancels a job that has not finished; false if it had. */
+    boolean cancel(Instant now) {
+        synchronized (this) {
+            if (state.finished()) {
+                return false;
+            }
+            state = JobState.CANCELLED;
+            if (startedAt == null) {
+                startedAt = now;
+            }
+            finishedAt = now;
+        }
+        done.complete(this);
+        return true;
+    }
+
     void fail(String message, boolean byClient, Instant now) {
         synchronized (this) {
+            if (state.finished()) {
+                return;
+            }
             state = JobState.FAILED;
             error = message;
             clientError = byClient;

@@ -5,7 +5,8 @@ public enum JobState {
     QUEUED,
     RUNNING,
     COMPLETED,
-    FAILED;
+    FAILED,
+    CANCELLED;
 
     /** The old service's word: {@code processing}, {@code completed} or {@code failed}. */
     public String publicName() {
@@ -13,10 +14,11 @@ public enum JobState {
             case QUEUED, RUNNING -> "processing";
             case COMPLETED -> "completed";
             case FAILED -> "failed";
+            case CANCELLED -> "cancelled";
         };
     }
 
     public boolean finished() {
-        return this == COMPLETED || this == FAILED;
+        return this == COMPLETED || this == FAILED || this == CANCELLED;
     }
 }

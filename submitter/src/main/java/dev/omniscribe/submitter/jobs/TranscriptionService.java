@@ -13,12 +13,16 @@ import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -29,17 +33,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Queues uploads for the shared model, runs them one at a time, keeps their results and forgets
- * them after the retention period.
+ * Hands uploads to the pipeline, keeps their results and forgets them after the retention period.
  *
  * <ul>
- *   <li>One worker runs jobs in arrival order (the model is shared; the pipeline parallelizes
- *       inside a job). At most {@code queueCapacity} jobs wait behind it; more are refused with
- *       {@link QueueFullException}.
+ *   <li>Up to {@code maxConcurrent} jobs are in the pipeline at once, in arrival order (their
+ *       segments share the engine's batches there). At most {@code queueCapacity} jobs wait behind
+ *       them; more are refused with {@link QueueFullException}.
  *   <li>Same content and same options give the cached result (hard links to the earlier job's
  *       files) unless the request says {@code no_cache}.
- *   <li>A finished job's record is written to {@code outputs/<id>/job.json} after its outputs, so a
- *       restart answers for every job it reported finished. Jobs cut off by a crash are deleted.
+ *   <li>A job's record ({@code outputs/<id>/job.json}) is written when it is accepted and again
+ *       when it finishes (after its outputs), so a restart answers for every job it reported
+ *       finished and resumes every job it accepted and had not finished.
+ *   <li>{@link #cancel} ends a job that has not finished; its result is not kept.
  *   <li>The model's life (loaded on first use or by {@link #preload()}, unloaded after an idle
  *       timeout, loaded again by the next job) belongs to the {@link Transcriber}.
  * </ul>
@@ -55,6 +60,7 @@ public final class TranscriptionService implements AutoCloseable {
     private final Clock clock;
     private final Duration retention;
     private final int queueCapacity;
+    private final Map<String, Future<?>> running = new ConcurrentHashMap<>();
     private final JobId ids = new JobId();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -71,6 +77,7 @@ public final class TranscriptionService implements AutoCloseable {
     public TranscriptionService(
             WorkDir workDir,
             Transcriber transcriber,
+            int maxConcurrent,
             int queueCapacity,
             Duration retention,
             Clock clock) {
@@ -86,7 +93,12 @@ public final class TranscriptionService implements AutoCloseable {
                         : new ArrayBlockingQueue<>(queueCapacity);
         this.worker =
                 new ThreadPoolExecutor(
-                        1, 1, 0, TimeUnit.MILLISECONDS, queue, daemon("transcribe-worker"));
+                        maxConcurrent,
+                        maxConcurrent,
+                        0,
+                        TimeUnit.MILLISECONDS,
+                        queue,
+                        daemon("transcribe-worker"));
         this.housekeeping =
                 Executors.newSingleThreadScheduledExecutor(daemon("transcribe-housekeeping"));
         restore();
@@ -122,14 +134,48 @@ public final class TranscriptionService implements AutoCloseable {
         jobs.put(jobId, job);
         unfinished.incrementAndGet();
         try {
-            worker.execute(() -> run(job, upload.file()));
+            schedule(job, upload.file());
         } catch (RejectedExecutionException e) {
             jobs.remove(jobId);
             unfinished.decrementAndGet();
             WorkDir.deleteTree(workDir.inputDir(jobId));
             throw new QueueFullException(queueCapacity);
         }
+        persistQuietly(job);
         return job;
+    }
+
+    private void schedule(Job job, Path input) {
+        running.put(job.id(), worker.submit(() -> run(job, input)));
+    }
+
+    /**
+     * Cancels a job that has not finished: it leaves the queue, or stops being waited for (the
+     * pipeline may finish its segments; the result is not kept).
+     *
+     * @return false when the job had already finished
+     */
+    public boolean cancel(Job job) {
+        if (!job.cancel(clock.instant())) {
+            return false;
+        }
+        Future<?> f = running.remove(job.id());
+        if (f != null) {
+            f.cancel(true);
+        }
+        persistQuietly(job);
+        LOG.info("job {} cancelled", job.id());
+        return true;
+    }
+
+    /** Every job the service knows, newest first. */
+    public List<Job.Snapshot> list() {
+        List<Job.Snapshot> all = new ArrayList<>();
+        for (Job j : jobs.values()) {
+            all.add(j.snapshot());
+        }
+        all.sort(Comparator.comparing(Job.Snapshot::createdAt).reversed());
+        return all;
     }
 
     /** The job with this id, if it exists; ids that are not well formed find nothing. */
@@ -197,7 +243,11 @@ public final class TranscriptionService implements AutoCloseable {
     }
 
     private void run(Job job, Path input) {
-        job.markRunning(clock.instant());
+        if (!job.markRunning(clock.instant())) {
+            running.remove(job.id());
+            unfinished.decrementAndGet();
+            return;
+        }
         try {
             Files.createDirectories(job.outputDir());
             Transcript transcript =
@@ -214,6 +264,7 @@ public final class TranscriptionService implements AutoCloseable {
             job.fail("internal error while transcribing", false, clock.instant());
             persistQuietly(job);
         } finally {
+            running.remove(job.id());
             unfinished.decrementAndGet();
         }
     }
@@ -234,8 +285,12 @@ public final class TranscriptionService implements AutoCloseable {
         }
     }
 
-    /** Reads back every finished job; removes what a crash left half done. */
+    /**
+     * Reads back every job; resumes those accepted and not finished; removes what a crash left
+     * without a record.
+     */
     private void restore() {
+        List<Job> resume = new ArrayList<>();
         try (DirectoryStream<Path> dirs = Files.newDirectoryStream(workDir.outputs())) {
             for (Path dir : dirs) {
                 String id = dir.getFileName().toString();
@@ -256,6 +311,9 @@ public final class TranscriptionService implements AutoCloseable {
                                     : null;
                     Job job = Job.restore(r, dir, t);
                     jobs.put(id, job);
+                    if (!job.snapshot().state().finished()) {
+                        resume.add(job);
+                    }
                     if (job.snapshot().state() == JobState.COMPLETED) {
                         cache.putIfAbsent(job.cacheKey(), id);
                     }
@@ -276,7 +334,22 @@ public final class TranscriptionService implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + workDir.inputs(), e);
         }
-        LOG.info("restored {} finished jobs from {}", jobs.size(), workDir.root());
+        for (Job job : resume) {
+            Path input = workDir.inputDir(job.id()).resolve(job.fileName());
+            unfinished.incrementAndGet();
+            if (!Files.isRegularFile(input)) {
+                unfinished.decrementAndGet();
+                job.fail("the upload was lost in a restart", false, clock.instant());
+                persistQuietly(job);
+                continue;
+            }
+            schedule(job, input);
+        }
+        LOG.info(
+                "restored {} jobs from {}, {} of them resumed",
+                jobs.size(),
+                workDir.root(),
+                resume.size());
     }
 
     /** Deletes inputs, outputs and records of jobs finished longer ago than the retention. */

@@ -21,6 +21,9 @@ public record OutputLayout(String outputDir, List<OutputFormat> formats, Storage
 
     public static final String FAILURES_FILE = "_failures.jsonl";
 
+    /** Suffix of a per-input failure marker ({@link #failureMarkerFor}). */
+    public static final String FAILURE_MARKER_SUFFIX = ".failed.json";
+
     public OutputLayout {
         formats = List.copyOf(formats);
         storage = storage == null ? Storage.DEFAULT : storage;
@@ -36,6 +39,14 @@ public record OutputLayout(String outputDir, List<OutputFormat> formats, Storage
 
     public Path outputFor(String relativePath, OutputFormat format) {
         return below(relativePath + "." + format.extension());
+    }
+
+    /**
+     * Where {@link dev.omniscribe.udfs.sink.FailureMarkerSink} says that one input failed: {@code
+     * <output>/<relative path>.failed.json}.
+     */
+    public Path failureMarkerFor(String relativePath) {
+        return below(relativePath + FAILURE_MARKER_SUFFIX);
     }
 
     public Path failuresFile() {

@@ -1,10 +1,10 @@
 package dev.omniscribe.udfs.sink;
 
+import dev.omniscribe.udfs.FileOptions;
 import dev.omniscribe.udfs.FileTranscript;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import java.io.IOException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -20,30 +20,26 @@ import org.apache.flink.metrics.Counter;
 public final class TranscriptSink implements Sink<FileTranscript> {
 
     private final OutputLayout layout;
-    private final LinkedHashMap<String, Object> options;
 
     /**
-     * @param layout where outputs go and which formats are written
-     * @param options the job's options as written into each JSON output
+     * @param layout where outputs go and which formats are written; each JSON output records the
+     *     options its file was transcribed with ({@link FileOptions#recorded()})
      */
-    public TranscriptSink(OutputLayout layout, Map<String, Object> options) {
+    public TranscriptSink(OutputLayout layout) {
         this.layout = layout;
-        this.options = new LinkedHashMap<>(options);
     }
 
     @Override
     public SinkWriter<FileTranscript> createWriter(WriterInitContext context) {
-        return new Writer(layout, options, context.metricGroup().counter("transcriptsWritten"));
+        return new Writer(layout, context.metricGroup().counter("transcriptsWritten"));
     }
 
     private static final class Writer implements SinkWriter<FileTranscript> {
         private final OutputLayout layout;
-        private final Map<String, Object> options;
         private final Counter written;
 
-        Writer(OutputLayout layout, Map<String, Object> options, Counter written) {
+        Writer(OutputLayout layout, Counter written) {
             this.layout = layout;
-            this.options = options;
             this.written = written;
         }
 
@@ -52,6 +48,7 @@ public final class TranscriptSink implements Sink<FileTranscript> {
             if (t.failed()) {
                 return;
             }
+            Map<String, Object> options = t.options().recorded();
             // JSON last: its presence marks a transcript whose other formats are in place.
             for (OutputFormat f : layout.formats()) {
                 if (f != OutputFormat.JSON) {
