@@ -4,8 +4,10 @@ import ai.onnxruntime.OrtException;
 import dev.omniscribe.models.audio.AudioTokens;
 import dev.omniscribe.models.audio.LogMelSpectrogram;
 import dev.omniscribe.models.audio.MelFeatures;
-import dev.omniscribe.models.generate.BatchGenerator;
-import dev.omniscribe.models.generate.LoopGenerator;
+import dev.omniscribe.models.generate.GeneratedTokens;
+import dev.omniscribe.models.generate.GenerationRow;
+import dev.omniscribe.models.generate.GraphLoopGenerator;
+import dev.omniscribe.models.generate.StepLoopGenerator;
 import dev.omniscribe.models.generate.TokenGenerator;
 import dev.omniscribe.models.onnx.AudioEncoder;
 import dev.omniscribe.models.onnx.Decoder;
@@ -104,7 +106,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 GenerationLoop inGraphLoop = new GenerationLoop(runtime, spec);
                 opened.add(inGraphLoop);
                 generation.add(inGraphLoop);
-                generator = new LoopGenerator(runtime, inGraphLoop, spec, stopAtEos);
+                generator = new GraphLoopGenerator(runtime, inGraphLoop, spec, stopAtEos);
             } else {
                 AudioEncoder encoder = new AudioEncoder(runtime, spec);
                 opened.add(encoder);
@@ -115,7 +117,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 generation.add(steps);
                 generation.add(embedder);
                 generation.add(encoder);
-                generator = new BatchGenerator(runtime, encoder, embedder, steps, spec, stopAtEos);
+                generator =
+                        new StepLoopGenerator(runtime, encoder, embedder, steps, spec, stopAtEos);
             }
             OnnxSpeechEngine engine =
                     new OnnxSpeechEngine(
@@ -167,7 +170,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
 
     /** Whether generation runs inside the graph ({@code generate.onnx}). */
     public boolean generatesInGraph() {
-        return generator instanceof LoopGenerator;
+        return generator instanceof GraphLoopGenerator;
     }
 
     /**
@@ -258,18 +261,18 @@ public final class OnnxSpeechEngine implements SpeechEngine {
 
         try {
             // 2. Batched generation (audio encoder included).
-            List<BatchGenerator.Row> rows = new ArrayList<>();
+            List<GenerationRow> rows = new ArrayList<>();
             for (int k = 0; k < index.size(); k++) {
                 rows.add(
-                        new BatchGenerator.Row(
+                        new GenerationRow(
                                 prompts.get(k),
                                 features.get(k),
                                 requests.get(index.get(k)).options()));
             }
-            List<BatchGenerator.Output> outputs = generator.generate(rows);
+            List<GeneratedTokens> outputs = generator.generate(rows);
             // 4. Text.
             for (int k = 0; k < index.size(); k++) {
-                BatchGenerator.Output o = outputs.get(k);
+                GeneratedTokens o = outputs.get(k);
                 results[index.get(k)] =
                         new Transcription(
                                 tokenizer.decode(o.ids()),
