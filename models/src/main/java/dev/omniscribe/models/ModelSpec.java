@@ -21,10 +21,10 @@ import java.util.Objects;
  * @param dtype activation dtype of the graphs, {@code float32} or {@code float16}
  * @param weights decoder weight format ({@code quantization.weights}): int4, float16 or float32
  * @param graphs graph name → file and input/output tensors
- * @param decoder decoder sizes
+ * @param decoder decoder sizes ({@code model.json: decoder})
  * @param audio audio front-end parameters
  * @param tokens special token ids
- * @param prompt default system and user prompts
+ * @param defaultPrompt system and user prompts used when a request gives none
  */
 public record ModelSpec(
         Path dir,
@@ -32,10 +32,10 @@ public record ModelSpec(
         String dtype,
         String weights,
         Map<String, Graph> graphs,
-        Decoder decoder,
+        DecoderSizes decoder,
         Audio audio,
         Tokens tokens,
-        Prompt prompt) {
+        DefaultPrompt defaultPrompt) {
 
     public static final String AUDIO_ENCODER = "audio_encoder";
     public static final String EMBED_TOKENS = "embed_tokens";
@@ -95,7 +95,7 @@ public record ModelSpec(
     }
 
     /** Decoder sizes. {@code maxPositionEmbeddings} bounds prompt plus generated tokens. */
-    public record Decoder(
+    public record DecoderSizes(
             int numLayers,
             int numAttentionHeads,
             int numKvHeads,
@@ -103,7 +103,7 @@ public record ModelSpec(
             int hiddenSize,
             int vocabSize,
             int maxPositionEmbeddings) {
-        public Decoder {
+        public DecoderSizes {
             if (numLayers < 1 || numKvHeads < 1 || headDim < 1 || hiddenSize < 1 || vocabSize < 1) {
                 throw new IllegalArgumentException("model.json decoder sizes must be positive");
             }
@@ -176,9 +176,9 @@ public record ModelSpec(
         }
     }
 
-    /** Default prompts of the folder. */
-    public record Prompt(String system, String user) {
-        public Prompt {
+    /** The folder's default prompts ({@code model.json: prompt}). */
+    public record DefaultPrompt(String system, String user) {
+        public DefaultPrompt {
             Objects.requireNonNull(system, "prompt.system");
             Objects.requireNonNull(user, "prompt.user");
         }
@@ -251,7 +251,7 @@ public record ModelSpec(
                 f.text("dtype"),
                 f.has("quantization") ? f.child("quantization").text("weights") : "float32",
                 graphs,
-                new Decoder(
+                new DecoderSizes(
                         d.integer("num_layers"),
                         d.integer("num_attention_heads"),
                         d.integer("num_kv_heads"),
@@ -276,7 +276,7 @@ public record ModelSpec(
                         t.integer("audio_eos"),
                         t.integer("pad"),
                         eos.stream().mapToInt(Integer::intValue).toArray()),
-                new Prompt(p.text("system"), p.text("user")));
+                new DefaultPrompt(p.text("system"), p.text("user")));
     }
 
     /** Field access with messages that name the file and the missing field. */

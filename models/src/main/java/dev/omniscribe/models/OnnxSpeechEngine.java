@@ -211,8 +211,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         int frames = mel.frames(request.samples().length);
         GenerationOptions o = request.options();
         return tokenizer.prompt(
-                o.systemPrompt() != null ? o.systemPrompt() : spec.prompt().system(),
-                o.userPrompt() != null ? o.userPrompt() : spec.prompt().user(),
+                o.systemPrompt() != null ? o.systemPrompt() : spec.defaultPrompt().system(),
+                o.userPrompt() != null ? o.userPrompt() : spec.defaultPrompt().user(),
                 AudioTokens.forFrames(frames));
     }
 
