@@ -197,11 +197,6 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         return spec.modelName();
     }
 
-    @Override
-    public boolean isThreadSafe() {
-        return true;
-    }
-
     /**
      * The prompt a request is generated from: its rendered chat text (one {@code <|AUDIO|>}
      * placeholder) and token ids with the placeholder expanded to the audio token count. Reads only

@@ -172,6 +172,5 @@ class OnnxSpeechEngineTest {
     @Test
     void reportsTheModelNameFromModelJson() {
         assertThat(engine().modelName()).isEqualTo(engine().spec().modelName()).isNotBlank();
-        assertThat(engine().isThreadSafe()).isTrue();
     }
 }
