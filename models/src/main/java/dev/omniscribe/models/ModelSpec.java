@@ -37,11 +37,19 @@ public record ModelSpec(
         Tokens tokens,
         DefaultPrompt defaultPrompt) {
 
+    /** Mel chunks to audio embeddings; opened by the loop in Java only. */
     public static final String AUDIO_ENCODER = "audio_encoder";
+
+    /** Token ids to embeddings; opened by the loop in Java only. */
     public static final String EMBED_TOKENS = "embed_tokens";
+
+    /** One prefill or decode step with a KV cache: the loop in Java ({@link DecodeLoop#STEPS}). */
     public static final String DECODER = "decoder";
 
-    /** The whole generation (prefill + ONNX Loop) in one graph; optional. */
+    /**
+     * The whole generation (audio tower, prefill, ONNX Loop) in one graph: the loop in the graph
+     * ({@link DecodeLoop#GRAPH}).
+     */
     public static final String GENERATE = "generate";
 
     public ModelSpec {
@@ -49,11 +57,6 @@ public record ModelSpec(
         if (!"float32".equals(dtype) && !"float16".equals(dtype)) {
             throw new IllegalArgumentException(
                     "model.json dtype must be float32 or float16, got " + dtype);
-        }
-        for (String g : List.of(AUDIO_ENCODER, EMBED_TOKENS)) {
-            if (!graphs.containsKey(g)) {
-                throw new IllegalArgumentException("model.json lists no graph '" + g + "'");
-            }
         }
         if (!graphs.containsKey(DECODER) && !graphs.containsKey(GENERATE)) {
             throw new IllegalArgumentException(
@@ -187,6 +190,52 @@ public record ModelSpec(
     /** Whether the folder has graph {@code name}. */
     public boolean hasGraph(String name) {
         return graphs.containsKey(name);
+    }
+
+    /**
+     * Where generation runs for {@code loop} in this folder: {@link DecodeLoop#AUTO} is {@link
+     * DecodeLoop#GRAPH} when the folder lists {@link #GENERATE}, else {@link DecodeLoop#STEPS}.
+     *
+     * @return {@link DecodeLoop#GRAPH} or {@link DecodeLoop#STEPS}
+     * @throws IllegalArgumentException if the folder lacks a graph that loop opens; the message
+     *     names the graphs and what to do instead
+     */
+    public DecodeLoop decodeLoop(DecodeLoop loop) {
+        DecodeLoop chosen =
+                switch (loop) {
+                    case AUTO -> hasGraph(GENERATE) ? DecodeLoop.GRAPH : DecodeLoop.STEPS;
+                    case GRAPH, STEPS -> loop;
+                };
+        List<String> missing = graphsOf(chosen).stream().filter(g -> !hasGraph(g)).toList();
+        if (missing.isEmpty()) {
+            return chosen;
+        }
+        DecodeLoop other = chosen == DecodeLoop.GRAPH ? DecodeLoop.STEPS : DecodeLoop.GRAPH;
+        throw new IllegalArgumentException(
+                dir.resolve("model.json")
+                        + " lists no graph "
+                        + String.join(", ", missing.stream().map(g -> "'" + g + "'").toList())
+                        + ": the generation loop "
+                        + (chosen == DecodeLoop.GRAPH ? "in the graph" : "in Java")
+                        + " (DecodeLoop."
+                        + chosen
+                        + ") opens "
+                        + String.join(", ", graphsOf(chosen))
+                        + ". "
+                        + (graphsOf(other).stream().allMatch(this::hasGraph)
+                                ? "Load the folder with DecodeLoop." + other + ", or export"
+                                : "Export")
+                        + " it again with models/export/export.py"
+                        + (chosen == DecodeLoop.GRAPH
+                                ? " without --no-loop"
+                                : " without --no-step-decoder"));
+    }
+
+    /** The graphs the generation loop {@code loop} (GRAPH or STEPS) opens. */
+    private static List<String> graphsOf(DecodeLoop loop) {
+        return loop == DecodeLoop.GRAPH
+                ? List.of(GENERATE)
+                : List.of(AUDIO_ENCODER, EMBED_TOKENS, DECODER);
     }
 
     /**

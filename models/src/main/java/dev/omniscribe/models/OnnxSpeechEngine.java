@@ -89,12 +89,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      */
     public static OnnxSpeechEngine load(EngineConfig config, DecodeLoop loop, boolean stopAtEos) {
         ModelSpec spec = ModelSpec.load(config.modelDir());
-        boolean inGraph =
-                switch (loop) {
-                    case GRAPH -> true;
-                    case STEPS -> false;
-                    case AUTO -> spec.hasGraph(ModelSpec.GENERATE);
-                };
+        boolean inGraph = spec.decodeLoop(loop) == DecodeLoop.GRAPH;
         OrtRuntime runtime = new OrtRuntime(config.gpuDeviceId(), config.intraOpThreads());
         List<AutoCloseable> opened = new ArrayList<>();
         try {
