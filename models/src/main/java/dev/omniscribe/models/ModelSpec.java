@@ -251,16 +251,29 @@ public record ModelSpec(
     }
 
     /**
+     * Checks that {@code dir} is a model folder (holds {@code model.json}) without reading it, for
+     * callers that want the message before an engine loads the folder.
+     *
+     * @throws IllegalArgumentException naming the folder and how to make one
+     */
+    public static void checkFolder(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("model.json"))) {
+            throw new IllegalArgumentException(
+                    "not a model folder (no model.json): "
+                            + dir
+                            + "; make one with models/export/export.py");
+        }
+    }
+
+    /**
      * Reads {@code dir/model.json}.
      *
      * @throws IllegalArgumentException if the folder or file is missing or a field is absent or
      *     malformed; the message names the field
      */
     public static ModelSpec load(Path dir) {
+        checkFolder(dir);
         Path file = dir.resolve("model.json");
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("not a model folder (no model.json): " + dir);
-        }
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(file.toFile());

@@ -42,13 +42,15 @@ class GenerationLoopEngineTest {
         }
         GenerationRequest r =
                 new GenerationRequest(TinyEngines.audio("zh_4s"), GenerationOptions.greedy(12));
-        try (OnnxSpeechEngine e = OnnxSpeechEngine.load(EngineConfig.cpu(dir))) {
+        try (OnnxSpeechEngine e = OnnxSpeechEngine.load(new EngineConfig(dir, -1, 0))) {
             assertThat(e.generatesInGraph()).isTrue();
             assertThat(e.transcribe(r).tokenIds())
                     .containsExactly(ENGINES.get("fp32").transcribe(r).tokenIds());
         }
         assertThatThrownBy(
-                        () -> OnnxSpeechEngine.load(EngineConfig.cpu(dir), DecodeLoop.STEPS, true))
+                        () ->
+                                OnnxSpeechEngine.load(
+                                        new EngineConfig(dir, -1, 0), DecodeLoop.STEPS, true))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("audio_encoder");
     }
@@ -109,12 +111,12 @@ class GenerationLoopEngineTest {
                 new GenerationRequest(TinyEngines.audio("en_1s5"), GenerationOptions.greedy(40));
         try (OnnxSpeechEngine graph =
                         OnnxSpeechEngine.load(
-                                EngineConfig.cpu(Golden.modelDir("fp32")),
+                                new EngineConfig(Golden.modelDir("fp32"), -1, 0),
                                 DecodeLoop.GRAPH,
                                 false);
                 OnnxSpeechEngine steps =
                         OnnxSpeechEngine.load(
-                                EngineConfig.cpu(Golden.modelDir("fp32")),
+                                new EngineConfig(Golden.modelDir("fp32"), -1, 0),
                                 DecodeLoop.STEPS,
                                 false)) {
             Transcription a = graph.transcribe(r);

@@ -83,6 +83,24 @@ class ModelSpecTest {
     }
 
     @Test
+    void aFolderWithoutModelJsonIsNamedWithHowToMakeOne(@TempDir Path dir) {
+        Path missing = dir.resolve("nope");
+        EngineConfig config = new EngineConfig(missing, -1, 0); // values only, nothing read
+
+        assertThat(config.modelDir()).isEqualTo(missing);
+        assertThatThrownBy(() -> ModelSpec.checkFolder(missing))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no model.json")
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining("models/export/export.py");
+        assertThatThrownBy(() -> ModelSpec.load(missing))
+                .hasMessage(
+                        "not a model folder (no model.json): "
+                                + missing
+                                + "; make one with models/export/export.py");
+    }
+
+    @Test
     void unknownFormatIsRefused(@TempDir Path dir) throws IOException {
         Files.writeString(dir.resolve("model.json"), "{\"format\": 2}");
         assertThatThrownBy(() -> ModelSpec.load(dir)).hasMessageContaining("format 2");
