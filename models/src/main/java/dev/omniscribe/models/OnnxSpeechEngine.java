@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Qwen2.5-Omni's thinker on ONNX Runtime: log-mel features → audio encoder → prompt with the audio
- * embeddings spliced in → batched prefill and KV-cache decode → text.
+ * embeddings spliced in → batched prefill and KV-cache decode → text. The steps from the audio
+ * encoder to the last token run in {@code generate.onnx} ({@link GraphLoopGenerator}) or over
+ * {@code audio_encoder.onnx}, {@code embed_tokens.onnx} and {@code decoder.onnx} ({@link
+ * StepLoopGenerator}); see {@link DecodeLoop}.
  *
  * <p><b>Thread safety:</b> thread-safe. ONNX Runtime sessions allow concurrent {@code run} calls,
  * the tokenizer and mel front end are read-only, and all per-call state (features, embeddings, KV
@@ -43,7 +46,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     private final OrtRuntime runtime;
     private final LogMelSpectrogram mel;
     private final QwenTokenizer tokenizer;
-    // the generation path's sessions: GenerationLoop (graph), or Decoder and TokenEmbedder (steps)
+    // the generation loop's sessions: GenerationLoop (graph), or Decoder, TokenEmbedder and
+    // AudioEncoder (steps)
     private final List<AutoCloseable> generation;
     private final TokenGenerator generator;
     private final int gpuDeviceId;
@@ -68,9 +72,10 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     }
 
     /**
-     * Loads a model folder: reads {@code model.json} and {@code tokenizer.json} and opens the three
-     * ONNX sessions on the configured GPU (CUDA provider) or on the CPU when no GPU is configured
-     * or usable.
+     * Loads a model folder: reads {@code model.json} and {@code tokenizer.json} and opens the ONNX
+     * sessions of the generation loop ({@code generate.onnx} when the folder has it, else {@code
+     * audio_encoder}, {@code embed_tokens} and {@code decoder}) on the configured GPU (CUDA
+     * provider) or on the CPU when no GPU is configured or usable.
      *
      * @throws IllegalArgumentException if the folder is not a complete model folder
      * @throws IllegalStateException if ONNX Runtime cannot open a graph
@@ -217,10 +222,9 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     public List<Transcription> transcribe(List<GenerationRequest> requests) {
         Transcription[] results = new Transcription[requests.size()];
         List<Integer> index = new ArrayList<>();
-        List<MelFeatures> features = new ArrayList<>();
         List<Prompt> prompts = new ArrayList<>();
 
-        // 1. Per request: checks and prompt; then log-mel features.
+        // 1. Per request: checks and prompt.
         for (int i = 0; i < requests.size(); i++) {
             GenerationRequest r = requests.get(i);
             String problem = check(r);
@@ -244,13 +248,13 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         if (index.isEmpty()) {
             return Arrays.asList(results);
         }
-        // Log-mel features (n_mels, frames) per segment, segments in parallel (one core does ~1400
-        // s of audio per s: 0.7 s for a batch of 32 half-minute segments on one thread).
-        features.addAll(
-                index.parallelStream().map(i -> mel.compute(requests.get(i).samples())).toList());
+        // 2. Log-mel features (n_mels, frames) per segment, segments in parallel (one core does
+        // ~1400 s of audio per s: 0.7 s for a batch of 32 half-minute segments on one thread).
+        List<MelFeatures> features =
+                index.parallelStream().map(i -> mel.compute(requests.get(i).samples())).toList();
 
         try {
-            // 2. Batched generation (audio encoder included).
+            // 3. Batched generation (audio encoder included).
             List<GenerationRow> rows = new ArrayList<>();
             for (int k = 0; k < index.size(); k++) {
                 rows.add(
