@@ -10,8 +10,9 @@ public enum DecodeLoop {
      */
     GRAPH,
     /**
-     * In Java: one {@code decoder.onnx} run per token, the KV cache passed back each step (the
-     * reference path; fails at load if the folder lacks it).
+     * In Java: one {@code decoder.onnx} run per token, the KV cache passed back each step, after
+     * {@code audio_encoder.onnx} and {@code embed_tokens.onnx} (the reference path; fails at load
+     * if the folder lacks one of the three).
      */
     STEPS
 }

@@ -1,11 +1,11 @@
 package dev.omniscribe.models;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * Where the model lives and where it runs.
+ * Where the model lives and where it runs. Values only: the folder is read when an engine loads it
+ * ({@link ModelSpec#checkFolder(Path)} checks it ahead of that).
  *
  * @param modelDir folder written by the exporter (holds {@code model.json})
  * @param gpuDeviceId CUDA device index, or -1 for the CPU provider
@@ -15,12 +15,6 @@ public record EngineConfig(Path modelDir, int gpuDeviceId, int intraOpThreads) {
 
     public EngineConfig {
         Objects.requireNonNull(modelDir, "modelDir");
-        if (!Files.isRegularFile(modelDir.resolve("model.json"))) {
-            throw new IllegalArgumentException(
-                    "not a model folder (no model.json): "
-                            + modelDir
-                            + "; make one with models/export/export.py");
-        }
         if (gpuDeviceId < -1) {
             throw new IllegalArgumentException(
                     "GPU device id must be -1 (CPU) or >= 0, got " + gpuDeviceId);
@@ -29,10 +23,5 @@ public record EngineConfig(Path modelDir, int gpuDeviceId, int intraOpThreads) {
             throw new IllegalArgumentException(
                     "intra-op threads must be >= 0, got " + intraOpThreads);
         }
-    }
-
-    /** CPU, ONNX Runtime's default thread count. */
-    public static EngineConfig cpu(Path modelDir) {
-        return new EngineConfig(modelDir, -1, 0);
     }
 }

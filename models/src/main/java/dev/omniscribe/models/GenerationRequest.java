@@ -15,9 +15,4 @@ public record GenerationRequest(float[] samples, GenerationOptions options) {
         Objects.requireNonNull(samples, "samples");
         Objects.requireNonNull(options, "options");
     }
-
-    /** Duration of the samples in milliseconds at 16 kHz. */
-    public long durationMs() {
-        return samples.length * 1000L / 16_000;
-    }
 }

@@ -21,10 +21,10 @@ import java.util.Objects;
  * @param dtype activation dtype of the graphs, {@code float32} or {@code float16}
  * @param weights decoder weight format ({@code quantization.weights}): int4, float16 or float32
  * @param graphs graph name → file and input/output tensors
- * @param decoder decoder sizes
+ * @param decoder decoder sizes ({@code model.json: decoder})
  * @param audio audio front-end parameters
  * @param tokens special token ids
- * @param prompt default system and user prompts
+ * @param defaultPrompt system and user prompts used when a request gives none
  */
 public record ModelSpec(
         Path dir,
@@ -32,16 +32,24 @@ public record ModelSpec(
         String dtype,
         String weights,
         Map<String, Graph> graphs,
-        Decoder decoder,
+        DecoderSizes decoder,
         Audio audio,
         Tokens tokens,
-        Prompt prompt) {
+        DefaultPrompt defaultPrompt) {
 
+    /** Mel chunks to audio embeddings; opened by the loop in Java only. */
     public static final String AUDIO_ENCODER = "audio_encoder";
+
+    /** Token ids to embeddings; opened by the loop in Java only. */
     public static final String EMBED_TOKENS = "embed_tokens";
+
+    /** One prefill or decode step with a KV cache: the loop in Java ({@link DecodeLoop#STEPS}). */
     public static final String DECODER = "decoder";
 
-    /** The whole generation (prefill + ONNX Loop) in one graph; optional. */
+    /**
+     * The whole generation (audio tower, prefill, ONNX Loop) in one graph: the loop in the graph
+     * ({@link DecodeLoop#GRAPH}).
+     */
     public static final String GENERATE = "generate";
 
     public ModelSpec {
@@ -49,11 +57,6 @@ public record ModelSpec(
         if (!"float32".equals(dtype) && !"float16".equals(dtype)) {
             throw new IllegalArgumentException(
                     "model.json dtype must be float32 or float16, got " + dtype);
-        }
-        for (String g : List.of(AUDIO_ENCODER, EMBED_TOKENS)) {
-            if (!graphs.containsKey(g)) {
-                throw new IllegalArgumentException("model.json lists no graph '" + g + "'");
-            }
         }
         if (!graphs.containsKey(DECODER) && !graphs.containsKey(GENERATE)) {
             throw new IllegalArgumentException(
@@ -95,7 +98,7 @@ public record ModelSpec(
     }
 
     /** Decoder sizes. {@code maxPositionEmbeddings} bounds prompt plus generated tokens. */
-    public record Decoder(
+    public record DecoderSizes(
             int numLayers,
             int numAttentionHeads,
             int numKvHeads,
@@ -103,7 +106,7 @@ public record ModelSpec(
             int hiddenSize,
             int vocabSize,
             int maxPositionEmbeddings) {
-        public Decoder {
+        public DecoderSizes {
             if (numLayers < 1 || numKvHeads < 1 || headDim < 1 || hiddenSize < 1 || vocabSize < 1) {
                 throw new IllegalArgumentException("model.json decoder sizes must be positive");
             }
@@ -176,9 +179,9 @@ public record ModelSpec(
         }
     }
 
-    /** Default prompts of the folder. */
-    public record Prompt(String system, String user) {
-        public Prompt {
+    /** The folder's default prompts ({@code model.json: prompt}). */
+    public record DefaultPrompt(String system, String user) {
+        public DefaultPrompt {
             Objects.requireNonNull(system, "prompt.system");
             Objects.requireNonNull(user, "prompt.user");
         }
@@ -187,6 +190,52 @@ public record ModelSpec(
     /** Whether the folder has graph {@code name}. */
     public boolean hasGraph(String name) {
         return graphs.containsKey(name);
+    }
+
+    /**
+     * Where generation runs for {@code loop} in this folder: {@link DecodeLoop#AUTO} is {@link
+     * DecodeLoop#GRAPH} when the folder lists {@link #GENERATE}, else {@link DecodeLoop#STEPS}.
+     *
+     * @return {@link DecodeLoop#GRAPH} or {@link DecodeLoop#STEPS}
+     * @throws IllegalArgumentException if the folder lacks a graph that loop opens; the message
+     *     names the graphs and what to do instead
+     */
+    public DecodeLoop decodeLoop(DecodeLoop loop) {
+        DecodeLoop chosen =
+                switch (loop) {
+                    case AUTO -> hasGraph(GENERATE) ? DecodeLoop.GRAPH : DecodeLoop.STEPS;
+                    case GRAPH, STEPS -> loop;
+                };
+        List<String> missing = graphsOf(chosen).stream().filter(g -> !hasGraph(g)).toList();
+        if (missing.isEmpty()) {
+            return chosen;
+        }
+        DecodeLoop other = chosen == DecodeLoop.GRAPH ? DecodeLoop.STEPS : DecodeLoop.GRAPH;
+        throw new IllegalArgumentException(
+                dir.resolve("model.json")
+                        + " lists no graph "
+                        + String.join(", ", missing.stream().map(g -> "'" + g + "'").toList())
+                        + ": the generation loop "
+                        + (chosen == DecodeLoop.GRAPH ? "in the graph" : "in Java")
+                        + " (DecodeLoop."
+                        + chosen
+                        + ") opens "
+                        + String.join(", ", graphsOf(chosen))
+                        + ". "
+                        + (graphsOf(other).stream().allMatch(this::hasGraph)
+                                ? "Load the folder with DecodeLoop." + other + ", or export"
+                                : "Export")
+                        + " it again with models/export/export.py"
+                        + (chosen == DecodeLoop.GRAPH
+                                ? " without --no-loop"
+                                : " without --no-step-decoder"));
+    }
+
+    /** The graphs the generation loop {@code loop} (GRAPH or STEPS) opens. */
+    private static List<String> graphsOf(DecodeLoop loop) {
+        return loop == DecodeLoop.GRAPH
+                ? List.of(GENERATE)
+                : List.of(AUDIO_ENCODER, EMBED_TOKENS, DECODER);
     }
 
     /**
@@ -202,16 +251,29 @@ public record ModelSpec(
     }
 
     /**
+     * Checks that {@code dir} is a model folder (holds {@code model.json}) without reading it, for
+     * callers that want the message before an engine loads the folder.
+     *
+     * @throws IllegalArgumentException naming the folder and how to make one
+     */
+    public static void checkFolder(Path dir) {
+        if (!Files.isRegularFile(dir.resolve("model.json"))) {
+            throw new IllegalArgumentException(
+                    "not a model folder (no model.json): "
+                            + dir
+                            + "; make one with models/export/export.py");
+        }
+    }
+
+    /**
      * Reads {@code dir/model.json}.
      *
      * @throws IllegalArgumentException if the folder or file is missing or a field is absent or
      *     malformed; the message names the field
      */
     public static ModelSpec load(Path dir) {
+        checkFolder(dir);
         Path file = dir.resolve("model.json");
-        if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("not a model folder (no model.json): " + dir);
-        }
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(file.toFile());
@@ -251,7 +313,7 @@ public record ModelSpec(
                 f.text("dtype"),
                 f.has("quantization") ? f.child("quantization").text("weights") : "float32",
                 graphs,
-                new Decoder(
+                new DecoderSizes(
                         d.integer("num_layers"),
                         d.integer("num_attention_heads"),
                         d.integer("num_kv_heads"),
@@ -276,7 +338,7 @@ public record ModelSpec(
                         t.integer("audio_eos"),
                         t.integer("pad"),
                         eos.stream().mapToInt(Integer::intValue).toArray()),
-                new Prompt(p.text("system"), p.text("user")));
+                new DefaultPrompt(p.text("system"), p.text("user")));
     }
 
     /** Field access with messages that name the file and the missing field. */

@@ -4,8 +4,10 @@ import ai.onnxruntime.OrtException;
 import dev.omniscribe.models.audio.AudioTokens;
 import dev.omniscribe.models.audio.LogMelSpectrogram;
 import dev.omniscribe.models.audio.MelFeatures;
-import dev.omniscribe.models.generate.BatchGenerator;
-import dev.omniscribe.models.generate.LoopGenerator;
+import dev.omniscribe.models.generate.GeneratedTokens;
+import dev.omniscribe.models.generate.GenerationRow;
+import dev.omniscribe.models.generate.GraphLoopGenerator;
+import dev.omniscribe.models.generate.StepLoopGenerator;
 import dev.omniscribe.models.generate.TokenGenerator;
 import dev.omniscribe.models.onnx.AudioEncoder;
 import dev.omniscribe.models.onnx.Decoder;
@@ -25,7 +27,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Qwen2.5-Omni's thinker on ONNX Runtime: log-mel features → audio encoder → prompt with the audio
- * embeddings spliced in → batched prefill and KV-cache decode → text.
+ * embeddings spliced in → batched prefill and KV-cache decode → text. The steps from the audio
+ * encoder to the last token run in {@code generate.onnx} ({@link GraphLoopGenerator}) or over
+ * {@code audio_encoder.onnx}, {@code embed_tokens.onnx} and {@code decoder.onnx} ({@link
+ * StepLoopGenerator}); see {@link DecodeLoop}.
  *
  * <p><b>Thread safety:</b> thread-safe. ONNX Runtime sessions allow concurrent {@code run} calls,
  * the tokenizer and mel front end are read-only, and all per-call state (features, embeddings, KV
@@ -41,7 +46,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     private final OrtRuntime runtime;
     private final LogMelSpectrogram mel;
     private final QwenTokenizer tokenizer;
-    // the generation path's sessions: GenerationLoop (graph), or Decoder and TokenEmbedder (steps)
+    // the generation loop's sessions: GenerationLoop (graph), or Decoder, TokenEmbedder and
+    // AudioEncoder (steps)
     private final List<AutoCloseable> generation;
     private final TokenGenerator generator;
     private final int gpuDeviceId;
@@ -66,9 +72,10 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     }
 
     /**
-     * Loads a model folder: reads {@code model.json} and {@code tokenizer.json} and opens the three
-     * ONNX sessions on the configured GPU (CUDA provider) or on the CPU when no GPU is configured
-     * or usable.
+     * Loads a model folder: reads {@code model.json} and {@code tokenizer.json} and opens the ONNX
+     * sessions of the generation loop ({@code generate.onnx} when the folder has it, else {@code
+     * audio_encoder}, {@code embed_tokens} and {@code decoder}) on the configured GPU (CUDA
+     * provider) or on the CPU when no GPU is configured or usable.
      *
      * @throws IllegalArgumentException if the folder is not a complete model folder
      * @throws IllegalStateException if ONNX Runtime cannot open a graph
@@ -87,12 +94,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      */
     public static OnnxSpeechEngine load(EngineConfig config, DecodeLoop loop, boolean stopAtEos) {
         ModelSpec spec = ModelSpec.load(config.modelDir());
-        boolean inGraph =
-                switch (loop) {
-                    case GRAPH -> true;
-                    case STEPS -> false;
-                    case AUTO -> spec.hasGraph(ModelSpec.GENERATE);
-                };
+        boolean inGraph = spec.decodeLoop(loop) == DecodeLoop.GRAPH;
         OrtRuntime runtime = new OrtRuntime(config.gpuDeviceId(), config.intraOpThreads());
         List<AutoCloseable> opened = new ArrayList<>();
         try {
@@ -104,7 +106,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 GenerationLoop inGraphLoop = new GenerationLoop(runtime, spec);
                 opened.add(inGraphLoop);
                 generation.add(inGraphLoop);
-                generator = new LoopGenerator(runtime, inGraphLoop, spec, stopAtEos);
+                generator = new GraphLoopGenerator(runtime, inGraphLoop, spec, stopAtEos);
             } else {
                 AudioEncoder encoder = new AudioEncoder(runtime, spec);
                 opened.add(encoder);
@@ -115,7 +117,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                 generation.add(steps);
                 generation.add(embedder);
                 generation.add(encoder);
-                generator = new BatchGenerator(runtime, encoder, embedder, steps, spec, stopAtEos);
+                generator =
+                        new StepLoopGenerator(runtime, encoder, embedder, steps, spec, stopAtEos);
             }
             OnnxSpeechEngine engine =
                     new OnnxSpeechEngine(
@@ -167,7 +170,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
 
     /** Whether generation runs inside the graph ({@code generate.onnx}). */
     public boolean generatesInGraph() {
-        return generator instanceof LoopGenerator;
+        return generator instanceof GraphLoopGenerator;
     }
 
     /**
@@ -194,11 +197,6 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         return spec.modelName();
     }
 
-    @Override
-    public boolean isThreadSafe() {
-        return true;
-    }
-
     /**
      * The prompt a request is generated from: its rendered chat text (one {@code <|AUDIO|>}
      * placeholder) and token ids with the placeholder expanded to the audio token count. Reads only
@@ -208,8 +206,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         int frames = mel.frames(request.samples().length);
         GenerationOptions o = request.options();
         return tokenizer.prompt(
-                o.systemPrompt() != null ? o.systemPrompt() : spec.prompt().system(),
-                o.userPrompt() != null ? o.userPrompt() : spec.prompt().user(),
+                o.systemPrompt() != null ? o.systemPrompt() : spec.defaultPrompt().system(),
+                o.userPrompt() != null ? o.userPrompt() : spec.defaultPrompt().user(),
                 AudioTokens.forFrames(frames));
     }
 
@@ -224,10 +222,9 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     public List<Transcription> transcribe(List<GenerationRequest> requests) {
         Transcription[] results = new Transcription[requests.size()];
         List<Integer> index = new ArrayList<>();
-        List<MelFeatures> features = new ArrayList<>();
         List<Prompt> prompts = new ArrayList<>();
 
-        // 1. Per request: checks and prompt; then log-mel features.
+        // 1. Per request: checks and prompt.
         for (int i = 0; i < requests.size(); i++) {
             GenerationRequest r = requests.get(i);
             String problem = check(r);
@@ -251,25 +248,25 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         if (index.isEmpty()) {
             return Arrays.asList(results);
         }
-        // Log-mel features (n_mels, frames) per segment, segments in parallel (one core does ~1400
-        // s of audio per s: 0.7 s for a batch of 32 half-minute segments on one thread).
-        features.addAll(
-                index.parallelStream().map(i -> mel.compute(requests.get(i).samples())).toList());
+        // 2. Log-mel features (n_mels, frames) per segment, segments in parallel (one core does
+        // ~1400 s of audio per s: 0.7 s for a batch of 32 half-minute segments on one thread).
+        List<MelFeatures> features =
+                index.parallelStream().map(i -> mel.compute(requests.get(i).samples())).toList();
 
         try {
-            // 2. Batched generation (audio encoder included).
-            List<BatchGenerator.Row> rows = new ArrayList<>();
+            // 3. Batched generation (audio encoder included).
+            List<GenerationRow> rows = new ArrayList<>();
             for (int k = 0; k < index.size(); k++) {
                 rows.add(
-                        new BatchGenerator.Row(
+                        new GenerationRow(
                                 prompts.get(k),
                                 features.get(k),
                                 requests.get(index.get(k)).options()));
             }
-            List<BatchGenerator.Output> outputs = generator.generate(rows);
+            List<GeneratedTokens> outputs = generator.generate(rows);
             // 4. Text.
             for (int k = 0; k < index.size(); k++) {
-                BatchGenerator.Output o = outputs.get(k);
+                GeneratedTokens o = outputs.get(k);
                 results[index.get(k)] =
                         new Transcription(
                                 tokenizer.decode(o.ids()),

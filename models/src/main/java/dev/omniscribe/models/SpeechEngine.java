@@ -8,9 +8,8 @@ import java.util.Optional;
  * Turns 16 kHz mono PCM segments into text.
  *
  * <p>An engine holds a loaded model (ONNX Runtime sessions, tokenizer) until {@link #close()}.
- * Implementations state whether one instance may be used from several threads at once through
- * {@link #isThreadSafe()}; callers that share an engine across threads must serialize calls when it
- * is not.
+ * Callers share one engine between threads, so {@link #transcribe(List)} must be safe to call
+ * concurrently; {@link #close()} must not race with it.
  */
 public interface SpeechEngine extends AutoCloseable {
 
@@ -34,9 +33,6 @@ public interface SpeechEngine extends AutoCloseable {
 
     /** Short name of the loaded model (for outputs and logs), e.g. {@code Qwen2.5-Omni-7B-AWQ}. */
     String modelName();
-
-    /** Whether {@link #transcribe(List)} may be called concurrently from several threads. */
-    boolean isThreadSafe();
 
     /**
      * Memory of the engine's GPU as the driver reports it; empty when the engine runs on the CPU or

@@ -1,11 +1,16 @@
 package dev.omniscribe.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The generation loop inside the graph ({@code generate.onnx}) against the step-by-step loop in
@@ -25,6 +30,29 @@ class GenerationLoopEngineTest {
         assertThat(ENGINES.get("fp32").generatesInGraph()).isTrue();
         assertThat(ENGINES.get("int4", DecodeLoop.GRAPH).generatesInGraph()).isTrue();
         assertThat(ENGINES.get("fp32", DecodeLoop.STEPS).generatesInGraph()).isFalse();
+    }
+
+    @Test
+    void aFolderWithOnlyTheGenerateGraphTranscribesAsTheFullFolder(@TempDir Path dir)
+            throws IOException {
+        ModelSpecTest.writeModelJsonWithGraphs(dir, ModelSpec.GENERATE);
+        Path full = Golden.modelDir("fp32");
+        for (String f : List.of("generate.onnx", "tokenizer.json")) {
+            Files.copy(full.resolve(f), dir.resolve(f));
+        }
+        GenerationRequest r =
+                new GenerationRequest(TinyEngines.audio("zh_4s"), GenerationOptions.greedy(12));
+        try (OnnxSpeechEngine e = OnnxSpeechEngine.load(new EngineConfig(dir, -1, 0))) {
+            assertThat(e.generatesInGraph()).isTrue();
+            assertThat(e.transcribe(r).tokenIds())
+                    .containsExactly(ENGINES.get("fp32").transcribe(r).tokenIds());
+        }
+        assertThatThrownBy(
+                        () ->
+                                OnnxSpeechEngine.load(
+                                        new EngineConfig(dir, -1, 0), DecodeLoop.STEPS, true))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("audio_encoder");
     }
 
     @Test
@@ -83,12 +111,12 @@ class GenerationLoopEngineTest {
                 new GenerationRequest(TinyEngines.audio("en_1s5"), GenerationOptions.greedy(40));
         try (OnnxSpeechEngine graph =
                         OnnxSpeechEngine.load(
-                                EngineConfig.cpu(Golden.modelDir("fp32")),
+                                new EngineConfig(Golden.modelDir("fp32"), -1, 0),
                                 DecodeLoop.GRAPH,
                                 false);
                 OnnxSpeechEngine steps =
                         OnnxSpeechEngine.load(
-                                EngineConfig.cpu(Golden.modelDir("fp32")),
+                                new EngineConfig(Golden.modelDir("fp32"), -1, 0),
                                 DecodeLoop.STEPS,
                                 false)) {
             Transcription a = graph.transcribe(r);

@@ -1,6 +1,6 @@
 package dev.omniscribe.pipeline;
 
-import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.ModelSpec;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ public final class ModelFolder {
     public static Path resolve(String given, PrintStream err) {
         if (given != null && !given.isBlank()) {
             Path dir = Paths.get(given).toAbsolutePath().normalize();
-            EngineConfig.cpu(dir); // validates the folder with an actionable message
+            ModelSpec.checkFolder(dir); // validates the folder with an actionable message
             return dir;
         }
         String home = System.getenv(HOME_ENV);

@@ -45,11 +45,6 @@ final class FailingSegmentTranscribeFunction extends TranscribeFunction {
             }
 
             @Override
-            public boolean isThreadSafe() {
-                return real.isThreadSafe();
-            }
-
-            @Override
             public void close() {
                 // The lease releases the real engine.
             }

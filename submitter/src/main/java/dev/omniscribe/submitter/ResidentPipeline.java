@@ -3,6 +3,7 @@ package dev.omniscribe.submitter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.ModelSpec;
 import dev.omniscribe.pipeline.AudioSources;
 import dev.omniscribe.pipeline.JobOptions;
 import dev.omniscribe.pipeline.TranscribeJob;
@@ -94,7 +95,7 @@ final class ResidentPipeline implements Transcriber {
         this.modelName = config.modelDir().getFileName().toString();
         if (!config.remote()) {
             // Checks the folder now, with an actionable message (a cluster checks its own).
-            EngineConfig.cpu(config.modelDir());
+            ModelSpec.checkFolder(config.modelDir());
         }
         this.inbox = workDir.root().resolve("inbox");
         try {

@@ -65,10 +65,6 @@ public final class Fft {
         this.scratchIm = new double[maxFactor];
     }
 
-    public int length() {
-        return n;
-    }
-
     /**
      * Forward DFT {@code X[k] = Σ x[j]·exp(−2πi·jk/n)}.
      *

@@ -22,7 +22,6 @@ public final class LogMelSpectrogram {
 
     private static final double LOG_FLOOR = 1e-10;
 
-    private final int sampleRate;
     private final int nFft;
     private final int hop;
     private final int maxSamples;
@@ -50,7 +49,6 @@ public final class LogMelSpectrogram {
                             + " max samples "
                             + maxSamples);
         }
-        this.sampleRate = sampleRate;
         this.nFft = nFft;
         this.hop = hop;
         this.maxSamples = maxSamples;
@@ -62,20 +60,9 @@ public final class LogMelSpectrogram {
         new Fft(nFft); // fail fast on an unsupported length
     }
 
-    public int sampleRate() {
-        return sampleRate;
-    }
-
-    public int hop() {
-        return hop;
-    }
-
+    /** The longest audio accepted, in samples. */
     public int maxSamples() {
         return maxSamples;
-    }
-
-    public int nMels() {
-        return filters.numMelFilters();
     }
 
     /** Mel frames the processor keeps for {@code samples} samples: {@code ceil(samples / hop)}. */
@@ -86,7 +73,7 @@ public final class LogMelSpectrogram {
     /**
      * Computes the features of one segment.
      *
-     * @param samples mono PCM at {@link #sampleRate()}, values in [-1, 1]; at most {@link
+     * @param samples mono PCM at the sampling rate given, values in [-1, 1]; at most {@link
      *     #maxSamples()} samples, at least one
      * @return {@code (nMels, ceil(samples.length / hop))} features
      */

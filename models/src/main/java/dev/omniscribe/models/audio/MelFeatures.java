@@ -18,8 +18,4 @@ public record MelFeatures(float[] values, int nMels, int frames) {
                     "values has " + values.length + " entries, expected " + nMels + "×" + frames);
         }
     }
-
-    public float get(int mel, int frame) {
-        return values[mel * frames + frame];
-    }
 }

@@ -7,7 +7,6 @@ package dev.omniscribe.models.audio;
  */
 public final class MelFilterBank {
 
-    private final int numBins;
     private final int[] firstBin; // per mel filter
     private final double[][] weights; // per mel filter, weights for firstBin, firstBin + 1, ...
 
@@ -20,7 +19,6 @@ public final class MelFilterBank {
      */
     public MelFilterBank(
             int numFrequencyBins, int numMelFilters, double minHz, double maxHz, int sampleRate) {
-        this.numBins = numFrequencyBins;
         double melMin = hertzToMel(minHz);
         double melMax = hertzToMel(maxHz);
         // Filter edges: num_mel_filters + 2 points evenly spaced in mel, mapped back to Hz.
@@ -66,14 +64,11 @@ public final class MelFilterBank {
         return weights.length;
     }
 
-    public int numFrequencyBins() {
-        return numBins;
-    }
-
     /**
      * Applies the filters to one power spectrum.
      *
-     * @param power power per FFT bin, length {@link #numFrequencyBins()}
+     * @param power power per FFT bin, length n_fft/2 + 1 (the constructor's {@code
+     *     numFrequencyBins})
      * @param out mel energies, length {@link #numMelFilters()} (overwritten)
      */
     public void apply(double[] power, double[] out) {
@@ -88,20 +83,14 @@ public final class MelFilterBank {
         }
     }
 
-    /** Dense weight of FFT bin {@code bin} in filter {@code mel} (for tests). */
-    public double weight(int mel, int bin) {
-        int i = bin - firstBin[mel];
-        return i >= 0 && i < weights[mel].length ? weights[mel][i] : 0;
-    }
-
-    static double hertzToMel(double hz) {
+    private static double hertzToMel(double hz) {
         double minLogHz = 1000.0;
         double minLogMel = 15.0;
         double logStep = 27.0 / Math.log(6.4);
         return hz >= minLogHz ? minLogMel + Math.log(hz / minLogHz) * logStep : 3.0 * hz / 200.0;
     }
 
-    static double melToHertz(double mel) {
+    private static double melToHertz(double mel) {
         double minLogHz = 1000.0;
         double minLogMel = 15.0;
         double logStep = Math.log(6.4) / 27.0;

@@ -26,9 +26,9 @@ final class PromptBatch {
     final long[] ids; // (batch, longest)
     final long[] mask; // (batch, longest)
     final long[] positions; // (batch, longest)
-    private final List<BatchGenerator.Row> rows;
+    private final List<GenerationRow> rows;
 
-    PromptBatch(List<BatchGenerator.Row> rows, int pad) {
+    PromptBatch(List<GenerationRow> rows, int pad) {
         this.rows = rows;
         this.batch = rows.size();
         this.longest = rows.stream().mapToInt(r -> r.prompt().length()).max().orElseThrow();
@@ -64,7 +64,7 @@ final class PromptBatch {
             ByteBuffer merged = dtype.allocate((long) batch * longest * hidden);
             merged.put(text.getByteBuffer());
             for (int b = 0; b < batch; b++) {
-                BatchGenerator.Row r = rows.get(b);
+                GenerationRow r = rows.get(b);
                 AudioEncoder.Embeddings audio = audioEmbeddings.get(b);
                 checkAudio(b, audio.tokens());
                 int padding = longest - r.prompt().length();

@@ -49,7 +49,7 @@ public interface Sampler {
 
     /**
      * The next draw in [0, 1) of a sequence's generator, as a float: what both loops feed the
-     * inverse CDF ({@code LoopGenerator} passes it to the graph as float32).
+     * inverse CDF ({@code GraphLoopGenerator} passes it to the graph as float32).
      */
     static float uniform(SplittableRandom random) {
         return Math.min((float) random.nextDouble(), Math.nextDown(1f));
@@ -59,7 +59,7 @@ public interface Sampler {
      * Temperature sampling over the {@link #TOP_K} most likely ids with a per-sequence seeded
      * generator, as {@code generate.onnx} samples: the ids sorted by logit (ties: lowest id first),
      * {@code softmax(logits / temperature)} over them, one uniform draw {@code u} per step from
-     * {@code SplittableRandom(seed)} (as a float, as {@code LoopGenerator} passes it), and the
+     * {@code SplittableRandom(seed)} (as a float, as {@code GraphLoopGenerator} passes it), and the
      * first id whose cumulative probability exceeds {@code u}.
      */
     final class Temperature implements Sampler {

@@ -4,8 +4,9 @@ import ai.onnxruntime.OrtException;
 import java.util.List;
 
 /**
- * Generates the tokens of a batch of prompts: {@link BatchGenerator} (one decoder {@code run} per
- * token, the loop in Java) or {@link LoopGenerator} (the whole loop inside one ONNX graph).
+ * Generates the tokens of a batch of prompts: {@link StepLoopGenerator} ({@code DecodeLoop.STEPS}:
+ * one decoder {@code run} per token, the loop in Java) or {@link GraphLoopGenerator} ({@code
+ * DecodeLoop.GRAPH}: the whole loop inside one ONNX graph).
  */
 public interface TokenGenerator {
 
@@ -17,9 +18,9 @@ public interface TokenGenerator {
     /**
      * Generates for all rows as one batch.
      *
-     * @param rows prompts with their audio embeddings and options; every prompt shorter than the
+     * @param rows prompts with their audio features and options; every prompt shorter than the
      *     model's context
      * @return one output per row, same order
      */
-    List<BatchGenerator.Output> generate(List<BatchGenerator.Row> rows) throws OrtException;
+    List<GeneratedTokens> generate(List<GenerationRow> rows) throws OrtException;
 }

@@ -69,7 +69,7 @@ public final class AudioEncoder implements AutoCloseable {
         List<Embeddings> out = new ArrayList<>();
         for (int s = 0; s < segments.size(); s++) {
             int tokens = chunks.tokens(s);
-            out.add(new Embeddings(dtype.allocate((long) tokens * hidden), tokens, hidden, dtype));
+            out.add(new Embeddings(dtype.allocate((long) tokens * hidden), tokens));
         }
         // Run the chunks in groups; append each chunk's valid tokens to its segment.
         int[] filled = new int[segments.size()]; // tokens written per segment
@@ -113,7 +113,7 @@ public final class AudioEncoder implements AutoCloseable {
         }
     }
 
-    static ByteBuffer bytesOf(OrtSession.Result result, String name) {
+    private static ByteBuffer bytesOf(OrtSession.Result result, String name) {
         OnnxValue v =
                 result.get(name)
                         .orElseThrow(
@@ -133,10 +133,8 @@ public final class AudioEncoder implements AutoCloseable {
     /**
      * Audio embeddings of one segment.
      *
-     * @param data {@code (tokens, hidden)} values in {@code dtype}, native byte order
+     * @param data {@code (tokens, hidden)} values in the model dtype, native byte order
      * @param tokens audio tokens
-     * @param hidden embedding width
-     * @param dtype element type
      */
-    public record Embeddings(ByteBuffer data, int tokens, int hidden, Dtype dtype) {}
+    public record Embeddings(ByteBuffer data, int tokens) {}
 }

@@ -46,7 +46,7 @@ public final class Decoder implements AutoCloseable {
 
     public Decoder(OrtRuntime runtime, ModelSpec spec) throws OrtException {
         ModelSpec.Graph g = spec.graph(ModelSpec.DECODER);
-        ModelSpec.Decoder d = spec.decoder();
+        ModelSpec.DecoderSizes d = spec.decoder();
         this.inputsEmbeds = g.input(INPUTS_EMBEDS);
         this.attentionMask = g.input(ATTENTION_MASK);
         this.positionIds = g.input(POSITION_IDS);

@@ -48,7 +48,7 @@ class AudioEncoderGoldenTest {
             float[] w = want.floats();
             AudioEncoder.Embeddings e = got.get(i);
             assertThat(e.tokens()).isEqualTo(f.get("audio_tokens").asInt());
-            assertThat((long) e.tokens() * e.hidden()).isEqualTo(w.length);
+            assertThat((long) e.tokens() * spec.decoder().hiddenSize()).isEqualTo(w.length);
             FloatBuffer g =
                     e.data().duplicate().clear().order(ByteOrder.nativeOrder()).asFloatBuffer();
             double worst = 0;

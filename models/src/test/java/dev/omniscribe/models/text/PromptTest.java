@@ -38,7 +38,11 @@ class PromptTest {
         int audioTokens = AudioTokens.forFrames(f.get("frames").asInt());
         assertThat(audioTokens).isEqualTo(f.get("audio_tokens").asInt());
         try (QwenTokenizer tok = QwenTokenizer.load(spec)) {
-            Prompt p = tok.prompt(spec.prompt().system(), spec.prompt().user(), audioTokens);
+            Prompt p =
+                    tok.prompt(
+                            spec.defaultPrompt().system(),
+                            spec.defaultPrompt().user(),
+                            audioTokens);
 
             assertThat(p.ids()).containsExactly(Golden.ints(f.get("prompt_ids")));
             assertThat(p.text()).isEqualTo(Golden.json().get("prompt").get("text").asText());

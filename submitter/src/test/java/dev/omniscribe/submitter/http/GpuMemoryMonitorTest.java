@@ -28,11 +28,6 @@ class GpuMemoryMonitorTest {
             }
 
             @Override
-            public boolean isThreadSafe() {
-                return true;
-            }
-
-            @Override
             public Optional<dev.omniscribe.models.onnx.GpuMemory> gpuMemory() {
                 return memory;
             }

@@ -15,20 +15,20 @@ import java.util.SplittableRandom;
 import java.util.stream.LongStream;
 
 /**
- * Batched generation with the loop inside the graph: one {@code generate.onnx} run takes every
- * row's mel chunks and left-padded prompt ids (the graph runs the audio encoder, embeds the prompt
- * and splices the audio in) and returns every row's tokens, whatever the number of generated
- * tokens.
+ * Batched generation with the loop inside the graph ({@code DecodeLoop.GRAPH}): one {@code
+ * generate.onnx} run takes every row's mel chunks and left-padded prompt ids (the graph runs the
+ * audio encoder, embeds the prompt and splices the audio in) and returns every row's tokens,
+ * whatever the number of generated tokens.
  *
- * <p>Same semantics as {@link BatchGenerator}: transformers' repetition penalty over prompt and
+ * <p>Same semantics as {@link StepLoopGenerator}: transformers' repetition penalty over prompt and
  * generated ids, argmax at temperature 0 (identical ids), a row stops at a stop id or its budget.
  * Sampling draws one uniform number per row and step from {@code SplittableRandom(seed)} and picks
  * the first id whose cumulative probability exceeds it: the same seed gives the same tokens, the
- * same as {@link BatchGenerator}'s sampler draws.
+ * same as {@link StepLoopGenerator}'s sampler draws.
  *
  * <p>Thread-safe: all state of a call lives on its stack.
  */
-public final class LoopGenerator implements TokenGenerator {
+public final class GraphLoopGenerator implements TokenGenerator {
 
     private static final long NO_STOP_ID = -1;
 
@@ -42,7 +42,7 @@ public final class LoopGenerator implements TokenGenerator {
     /**
      * @param stopAtEos false only for benchmarks: rows run to their token budget
      */
-    public LoopGenerator(
+    public GraphLoopGenerator(
             OrtRuntime runtime, GenerationLoop loop, ModelSpec spec, boolean stopAtEos) {
         this.runtime = runtime;
         this.loop = loop;
@@ -58,7 +58,7 @@ public final class LoopGenerator implements TokenGenerator {
     }
 
     @Override
-    public List<BatchGenerator.Output> generate(List<BatchGenerator.Row> rows) throws OrtException {
+    public List<GeneratedTokens> generate(List<GenerationRow> rows) throws OrtException {
         int batch = rows.size();
         if (batch == 0) {
             return List.of();
@@ -68,7 +68,7 @@ public final class LoopGenerator implements TokenGenerator {
         float[] temperature = new float[batch];
         float[] penalty = new float[batch];
         for (int b = 0; b < batch; b++) {
-            BatchGenerator.Row r = rows.get(b);
+            GenerationRow r = rows.get(b);
             GenerationOptions o = r.options();
             budget[b] = r.budget(maxPositions);
             temperature[b] = (float) o.temperature();
@@ -103,7 +103,7 @@ public final class LoopGenerator implements TokenGenerator {
         // 4. The whole generation in one run: mel chunks and prompt ids in, token ids out.
         PromptBatch prompts = new PromptBatch(rows, tokens.pad());
         AudioChunks chunks =
-                new AudioChunks(rows.stream().map(BatchGenerator.Row::features).toList(), spec);
+                new AudioChunks(rows.stream().map(GenerationRow::features).toList(), spec);
         long[][] out;
         try (OnnxTensor features = chunks.features(runtime.env(), 0, chunks.size());
                 OnnxTensor lens = chunks.lens(runtime.env(), 0, chunks.size())) {
@@ -123,7 +123,7 @@ public final class LoopGenerator implements TokenGenerator {
         }
 
         // 5. Each row's ids up to its stop id (excluded) or its budget.
-        List<BatchGenerator.Output> result = new ArrayList<>(batch);
+        List<GeneratedTokens> result = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
             List<Integer> ids = new ArrayList<>();
             FinishReason reason = null;
@@ -148,7 +148,7 @@ public final class LoopGenerator implements TokenGenerator {
                                 + budget[b]);
             }
             result.add(
-                    new BatchGenerator.Output(
+                    new GeneratedTokens(
                             ids.stream().mapToInt(Integer::intValue).toArray(), reason));
         }
         return result;

@@ -5,27 +5,24 @@ import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.omniscribe.models.FinishReason;
-import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.ModelSpec;
-import dev.omniscribe.models.audio.MelFeatures;
 import dev.omniscribe.models.onnx.AudioEncoder;
 import dev.omniscribe.models.onnx.Decoder;
 import dev.omniscribe.models.onnx.Dtype;
 import dev.omniscribe.models.onnx.OrtRuntime;
 import dev.omniscribe.models.onnx.TokenEmbedder;
-import dev.omniscribe.models.text.Prompt;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Batched generation: one prefill over the left-padded prompts (audio embeddings spliced in at the
- * audio placeholder positions), then one decoder step per new token with the KV cache, until every
- * row has stopped.
+ * Batched generation with the loop in Java ({@code DecodeLoop.STEPS}): one prefill over the
+ * left-padded prompts (audio embeddings spliced in at the audio placeholder positions), then one
+ * decoder step per new token with the KV cache, until every row has stopped.
  *
  * <p>Graph boundaries per step: {@code embed_tokens(ids)} → {@code decoder(embeds, mask, positions,
- * past)} → logits → repetition penalty → sampler → stop check. Only the last three run in Java, so
- * the loop can move into an ONNX {@code Loop} without changing the graphs' contract.
+ * past)} → logits → repetition penalty → sampler → stop check. Only the last three run in Java;
+ * {@link GraphLoopGenerator} runs the same steps inside one ONNX {@code Loop}.
  *
  * <p>Left padding: row {@code b} of length {@code len_b} starts at {@code L − len_b}; the attention
  * mask is 0 on its padding and positions count real tokens only ({@code cumsum(mask) − 1}, 1 on
@@ -34,7 +31,7 @@ import java.util.List;
  *
  * <p>Thread-safe: all state of a call lives on its stack.
  */
-public final class BatchGenerator implements TokenGenerator {
+public final class StepLoopGenerator implements TokenGenerator {
 
     private final OrtRuntime runtime;
     private final AudioEncoder encoder;
@@ -50,7 +47,7 @@ public final class BatchGenerator implements TokenGenerator {
     /**
      * @param stopAtEos false only for benchmarks: rows run to their token budget
      */
-    public BatchGenerator(
+    public StepLoopGenerator(
             OrtRuntime runtime,
             AudioEncoder encoder,
             TokenEmbedder embedder,
@@ -68,31 +65,6 @@ public final class BatchGenerator implements TokenGenerator {
         this.maxPositions = spec.decoder().maxPositionEmbeddings();
     }
 
-    /** One sequence to generate: its prompt, the log-mel features of its audio, its options. */
-    public record Row(Prompt prompt, MelFeatures features, GenerationOptions options) {
-
-        /**
-         * New tokens this row may get: its options' maximum within a context of {@code
-         * maxPositions}.
-         *
-         * @throws IllegalArgumentException if the prompt leaves no room
-         */
-        int budget(int maxPositions) {
-            int budget = Math.min(options.maxNewTokens(), maxPositions - prompt.length());
-            if (budget < 1) {
-                throw new IllegalArgumentException(
-                        "prompt of "
-                                + prompt.length()
-                                + " tokens leaves no room in the context of "
-                                + maxPositions);
-            }
-            return budget;
-        }
-    }
-
-    /** Generated ids (stop token excluded) and why generation ended. */
-    public record Output(int[] ids, FinishReason reason) {}
-
     @Override
     public int contextBudget(int promptLength) {
         return maxPositions - promptLength;
@@ -106,7 +78,7 @@ public final class BatchGenerator implements TokenGenerator {
      * @return one output per row, same order
      */
     @Override
-    public List<Output> generate(List<Row> rows) throws OrtException {
+    public List<GeneratedTokens> generate(List<GenerationRow> rows) throws OrtException {
         int batch = rows.size();
         if (batch == 0) {
             return List.of();
@@ -121,7 +93,7 @@ public final class BatchGenerator implements TokenGenerator {
         List<List<Integer>> generated = new ArrayList<>();
         FinishReason[] finished = new FinishReason[batch];
         for (int b = 0; b < batch; b++) {
-            Row r = rows.get(b);
+            GenerationRow r = rows.get(b);
             budget[b] = r.budget(maxPositions);
             position[b] = r.prompt().length();
             penalty[b] =
@@ -133,7 +105,7 @@ public final class BatchGenerator implements TokenGenerator {
         // 1. Audio encoder over all chunks of all rows; prefill: left-padded ids, mask, positions;
         // audio embeddings spliced into the text ones.
         List<AudioEncoder.Embeddings> audio =
-                encoder.encode(rows.stream().map(Row::features).toList());
+                encoder.encode(rows.stream().map(GenerationRow::features).toList());
         PromptBatch prompts = new PromptBatch(rows, tokens.pad());
         long[] mask = prompts.mask;
         Decoder.Step step;
@@ -190,10 +162,10 @@ public final class BatchGenerator implements TokenGenerator {
             step.close();
         }
 
-        List<Output> out = new ArrayList<>(batch);
+        List<GeneratedTokens> out = new ArrayList<>(batch);
         for (int b = 0; b < batch; b++) {
             int[] row = generated.get(b).stream().mapToInt(Integer::intValue).toArray();
-            out.add(new Output(row, finished[b]));
+            out.add(new GeneratedTokens(row, finished[b]));
         }
         return out;
     }
