@@ -1,6 +1,5 @@
 package dev.omniscribe.pipeline;
 
-import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.models.Transcription;
@@ -19,9 +18,8 @@ final class FailingSegmentTranscribeFunction extends TranscribeFunction {
 
     private final int poisonSamples;
 
-    FailingSegmentTranscribeFunction(
-            EngineSettings settings, GenerationOptions options, int poisonSamples) {
-        super(settings, options);
+    FailingSegmentTranscribeFunction(EngineSettings settings, int poisonSamples) {
+        super(settings);
         this.poisonSamples = poisonSamples;
     }
 

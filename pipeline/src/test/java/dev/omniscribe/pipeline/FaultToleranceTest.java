@@ -98,7 +98,7 @@ class FaultToleranceTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
-                new TranscriptSink(layout, Map.of("segment_duration", 10.0)),
+                new TranscriptSink(layout),
                 new FailureSink(layout),
                 new ProgressSink(0, 0),
                 settings,
@@ -114,8 +114,7 @@ class FaultToleranceTest {
         TreeMap<String, String> kindOf = inputs(in, 12);
 
         long start = System.nanoTime();
-        JobClient job =
-                submit(in, out, new TranscribeFunction(TinyModel.engine(), TinyModel.greedy(4)));
+        JobClient job = submit(in, out, new TranscribeFunction(TinyModel.engine()));
         JobID id = job.getJobID();
         // Wait until some, not all, transcripts are complete, then take a task manager away.
         Map<String, FileTime> doneBeforeKill = new TreeMap<>();
@@ -188,8 +187,7 @@ class FaultToleranceTest {
                 submit(
                         in,
                         out,
-                        new FailingSegmentTranscribeFunction(
-                                TinyModel.engine(), TinyModel.greedy(4), poisonSamples)));
+                        new FailingSegmentTranscribeFunction(TinyModel.engine(), poisonSamples)));
 
         List<String> failures =
                 Files.readAllLines(out.resolve("_failures.jsonl"), StandardCharsets.UTF_8);

@@ -109,7 +109,7 @@ class S3RestartTest {
             TranscribeJob.build(
                     env,
                     AudioSources.folder("s3a://restart/in", null, null, storage),
-                    new TranscriptSink(layout, Map.of("segment_duration", 10.0)),
+                    new TranscriptSink(layout),
                     new FailureSink(layout),
                     null,
                     S3TranscribeTest.settings(storage, layout));

@@ -102,7 +102,7 @@ class TranscribeJobMiniClusterTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
-                new TranscriptSink(layout, Map.of("segment_duration", 10.0)),
+                new TranscriptSink(layout),
                 new FailureSink(layout),
                 new ProgressSink(0, 0),
                 settings);
@@ -114,19 +114,20 @@ class TranscribeJobMiniClusterTest {
         List<SegmentRecord> segments;
         try (var h =
                 ProcessFunctionTestHarnesses.forProcessFunction(
-                        new DecodeAudioFunction(SEGMENTS, null))) {
+                        new DecodeAudioFunction(
+                                TinyModel.options(SEGMENTS.targetMs(), GREEDY), null))) {
             h.processElement(new AudioFile(file.toUri().toString(), "x", Files.size(file)), 0);
             segments = h.extractOutputValues();
         }
-        PostProcessFunction post = new PostProcessFunction(ChineseConversion.NONE);
         List<String> texts = new ArrayList<>();
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(new EngineConfig(TinyModel.dir(), -1, 1))) {
             for (SegmentRecord s : segments) {
                 texts.add(
-                        post.process(
+                        PostProcessFunction.process(
                                 engine.transcribe(new GenerationRequest(s.samples(), GREEDY))
-                                        .text()));
+                                        .text(),
+                                ChineseConversion.NONE));
             }
         }
         return texts;

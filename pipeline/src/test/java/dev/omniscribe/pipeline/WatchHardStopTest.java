@@ -62,7 +62,7 @@ class WatchHardStopTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, POLL),
-                new TranscriptSink(layout, Map.of("segment_duration", 10.0)),
+                new TranscriptSink(layout),
                 new FailureSink(layout),
                 new ProgressSink(0, 0),
                 // As the command without --overwrite: completed inputs are skipped.

@@ -11,6 +11,7 @@ import dev.omniscribe.submitter.jobs.Transcriber;
 import dev.omniscribe.submitter.jobs.Transcript;
 import dev.omniscribe.submitter.jobs.TranscriptReader;
 import dev.omniscribe.submitter.jobs.WorkDir;
+import dev.omniscribe.udfs.DecodeAudioFunction;
 import dev.omniscribe.udfs.EngineLease;
 import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.FileOptions;
@@ -32,9 +33,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -72,6 +77,9 @@ final class ResidentPipeline implements Transcriber {
     /** How often a waiting request looks for its transcript, in milliseconds. */
     static final long RESULT_POLL_MS = 10;
 
+    /** How often progress and batch sizes are read from the job, in milliseconds. */
+    static final long POLL_MS = 250;
+
     /** How often the job lists its inbox. */
     static final Duration INBOX_POLL = Duration.ofMillis(50);
 
@@ -80,6 +88,9 @@ final class ResidentPipeline implements Transcriber {
     private final SharedEngines engines;
     private final Path inbox;
     private final JobClient job;
+    private final ScheduledExecutorService refresh;
+    private volatile Map<Integer, Integer> batchSizes = Map.of();
+    private final Map<String, ProgressListener> waiting = new ConcurrentHashMap<>();
     private volatile String modelName;
 
     /**
@@ -121,6 +132,15 @@ final class ResidentPipeline implements Transcriber {
             throw new IllegalStateException("cannot start the service's pipeline job: " + e, e);
         }
         LOG.info("resident pipeline job {} watches {}", job.getJobID(), inbox);
+        this.refresh =
+                Executors.newSingleThreadScheduledExecutor(
+                        r -> {
+                            Thread t = new Thread(r, "pipeline-batch-sizes");
+                            t.setDaemon(true);
+                            return t;
+                        });
+        refresh.scheduleWithFixedDelay(
+                this::refreshFromAccumulators, POLL_MS, POLL_MS, TimeUnit.MILLISECONDS);
     }
 
     /** The job's options for the service's defaults; a request's own travel with its file. */
@@ -133,7 +153,9 @@ final class ResidentPipeline implements Transcriber {
                 ChineseConversion.NONE,
                 null,
                 Math.max(1, config.gpus()),
-                Math.max(2, Runtime.getRuntime().availableProcessors()),
+                // Embedded: at least two decoders, so that a long upload's decoding never
+                // holds back the uploads behind it; a cluster: one per slot (automatic).
+                config.remote() ? 0 : Math.max(2, Runtime.getRuntime().availableProcessors()),
                 0,
                 config.gpus(),
                 config.idleTimeout(),
@@ -154,6 +176,8 @@ final class ResidentPipeline implements Transcriber {
         String jobId = outputDir.getFileName().toString();
         String fileName = input.getFileName().toString();
         Path folder = inbox.resolve(jobId);
+        String key = jobId + "/" + fileName;
+        waiting.put(key, progress);
         try {
             feed(input, options, folder);
             Path json = outputDir.resolve(fileName + "." + OutputFormat.JSON.extension());
@@ -178,6 +202,7 @@ final class ResidentPipeline implements Transcriber {
             throw new TranscriptionFailedException(
                     "cannot hand the upload to the pipeline: " + e.getMessage(), false, e);
         } finally {
+            waiting.remove(key);
             WorkDir.deleteTree(folder);
         }
     }
@@ -251,23 +276,58 @@ final class ResidentPipeline implements Transcriber {
         }
     }
 
+    @Override
+    public Map<Integer, Integer> batchSizes() {
+        return batchSizes;
+    }
+
     /**
-     * How many engine batches had each size so far (from the job's accumulators); empty if unknown.
+     * Reads the job's accumulators (the task managers report them with heartbeats): engine batch
+     * sizes, and segments cut and done per file for the requests waiting.
      */
-    Map<Integer, Integer> batchSizes() {
+    private void refreshFromAccumulators() {
+        Map<String, Object> acc;
         try {
-            Object h =
-                    job.getAccumulators()
-                            .get(5, TimeUnit.SECONDS)
-                            .get(TranscribeFunction.BATCH_SIZES);
-            Map<Integer, Integer> counts = new TreeMap<>();
-            if (h instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> counts.put((Integer) k, (Integer) v));
-            }
-            return counts;
+            acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
-            return Map.of();
+            // The job is starting or stopping: keep the last figures.
+            return;
         }
+        if (acc.get(TranscribeFunction.BATCH_SIZES) instanceof Map<?, ?> m) {
+            Map<Integer, Integer> counts = new TreeMap<>();
+            m.forEach((k, v) -> counts.put((Integer) k, (Integer) v));
+            batchSizes = Collections.unmodifiableMap(counts);
+        }
+        if (waiting.isEmpty()) {
+            return;
+        }
+        Map<String, Integer> total =
+                byRequest(acc.get(DecodeAudioFunction.SEGMENTS_DECODED_BY_FILE));
+        Map<String, Integer> done =
+                byRequest(acc.get(TranscribeFunction.SEGMENTS_PROCESSED_BY_FILE));
+        waiting.forEach(
+                (key, listener) -> {
+                    int t = total.getOrDefault(key, 0);
+                    int d = done.getOrDefault(key, 0);
+                    if (t > 0) {
+                        // Counts of different tasks are read at slightly different moments.
+                        listener.onProgress(Math.min(d, t), Math.max(t, d));
+                    }
+                });
+    }
+
+    /** Per-file counts keyed as {@code <job>/<name>} (the inbox file's folder and name). */
+    private static Map<String, Integer> byRequest(Object counts) {
+        Map<String, Integer> out = new java.util.HashMap<>();
+        if (counts instanceof Map<?, ?> m) {
+            m.forEach(
+                    (k, v) -> {
+                        org.apache.flink.core.fs.Path p =
+                                new org.apache.flink.core.fs.Path((String) k);
+                        out.put(p.getParent().getName() + "/" + p.getName(), (Integer) v);
+                    });
+        }
+        return out;
     }
 
     /**
@@ -345,6 +405,7 @@ final class ResidentPipeline implements Transcriber {
     /** Stops the resident job (requests have ended: the service waits for them first). */
     @Override
     public void close() {
+        refresh.shutdownNow();
         try {
             job.cancel().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {

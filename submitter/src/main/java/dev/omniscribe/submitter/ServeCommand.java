@@ -36,8 +36,11 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(
             names = "--work-dir",
-            description = "Folder for inputs/, outputs/ and temp/ (default: ${DEFAULT-VALUE}).")
-    Path workDir = Path.of("serve-work");
+            description =
+                    "Folder for uploads, results and job records: inputs/, inbox/, outputs/,"
+                            + " temp/ (default: ${DEFAULT-VALUE}, outside any source tree).")
+    Path workDir =
+            Path.of(System.getProperty("user.home"), ".local", "state", "omniscribe", "serve");
 
     @Option(
             names = "--segment-duration",

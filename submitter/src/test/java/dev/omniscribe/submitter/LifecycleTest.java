@@ -88,12 +88,12 @@ class LifecycleTest {
 
     @Test
     void statusReportsSegmentProgressWhileTheJobRuns() throws Exception {
-        // 90 one-second segments in batches of 4: many progress polls before the end.
-        byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "long.wav", 90));
+        // Five minutes in one-second segments, batches of 4: many progress polls before the end.
+        byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "long.m4a", 300));
         try (TestServer server = TestServer.start(work)) {
             Http http = server.http;
             HttpResponse<String> r =
-                    http.postFile("/transcribe/async?segment_duration=1", "long.wav", wav);
+                    http.postFile("/transcribe/async?segment_duration=1", "long.m4a", wav);
             assertThat(r.statusCode()).isEqualTo(202);
             String id = JSON.readTree(r.body()).path("job_id").asText();
 
@@ -116,7 +116,7 @@ class LifecycleTest {
             assertThat(status.path("status").asText()).isEqualTo("completed");
             int[] last = seen.get(seen.size() - 1);
             assertThat(last[0]).as("all done at the end").isEqualTo(last[1]);
-            assertThat(last[1]).as("about one segment a second").isGreaterThanOrEqualTo(45);
+            assertThat(last[1]).as("about one segment a second").isGreaterThanOrEqualTo(150);
             for (int i = 1; i < seen.size(); i++) {
                 assertThat(seen.get(i)[0])
                         .as("done never goes back")

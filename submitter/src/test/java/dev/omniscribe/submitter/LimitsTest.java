@@ -77,6 +77,31 @@ class LimitsTest {
     }
 
     @Test
+    void aBodyShorterThanItsDeclaredLengthIsTheClientsFault() throws IOException {
+        try (TestServer server = TestServer.start(work);
+                Socket socket = new Socket("127.0.0.1", server.server.port())) {
+            socket.setSoTimeout(20_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(
+                    ("POST /transcribe HTTP/1.1\r\n"
+                                    + "Host: 127.0.0.1\r\n"
+                                    + "Content-Type: application/octet-stream\r\n"
+                                    + "X-Filename: short.wav\r\n"
+                                    + "Content-Length: 5000\r\n\r\n"
+                                    + "RIFF....WAVEfmt ")
+                            .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            // The client goes away before the rest of the body.
+            socket.shutdownOutput();
+            String answer =
+                    new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+            assertThat(answer).startsWith("HTTP/1.1 400");
+            assertThat(answer).contains("ended before its declared length");
+        }
+    }
+
+    @Test
     void aClientOverTheRateLimitGets429WithRetryAfter() {
         try (TestServer server = TestServer.start(work, "--rate-limit", "2")) {
             Http http = server.http;
@@ -99,13 +124,19 @@ class LimitsTest {
 
     @Test
     void aFullQueueAnswers503WithRetryAfter() throws IOException {
-        byte[] longWav = TestAudio.bytes(TestAudio.tone(audioDir, "long.wav", 40));
-        try (TestServer server = TestServer.start(work, "--queue-size", "0")) {
+        // Five minutes cut every second: the pipeline is busy with it for seconds.
+        byte[] longAudio = TestAudio.bytes(TestAudio.tone(audioDir, "long.m4a", 300));
+        try (TestServer server =
+                TestServer.start(work, "--max-concurrent", "1", "--queue-size", "0")) {
             Http http = server.http;
 
-            HttpResponse<String> first = http.postFile("/transcribe/async", "long.wav", longWav);
+            HttpResponse<String> first =
+                    http.postFile("/transcribe/async?segment_duration=1", "long.m4a", longAudio);
             HttpResponse<String> second =
-                    http.postFile("/transcribe/async?no_cache=true", "long.wav", longWav);
+                    http.postFile(
+                            "/transcribe/async?segment_duration=1&no_cache=true",
+                            "long.m4a",
+                            longAudio);
 
             assertThat(first.statusCode()).isEqualTo(202);
             assertError(second, 503);

@@ -58,7 +58,7 @@ class SessionClusterTest {
     }
 
     @Test
-    void uploadsRunAsJobsOfTheSessionClusterWithProgress() throws Exception {
+    void uploadsRunInTheServicesOneJobOnTheSessionCluster() throws Exception {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 12));
         try (TestServer server =
                 TestServer.start(work, "--idle-timeout", "300", "--flink-address", address)) {
@@ -74,14 +74,19 @@ class SessionClusterTest {
             JsonNode status = JSON.readTree(server.http.get("/status/" + id).body());
             assertThat(status.path("progress").path("segments_done").asInt()).isEqualTo(segments);
 
+            HttpResponse<String> again =
+                    server.http.postFile(
+                            "/transcribe/json?segment_duration=4&no_cache=true", "again.wav", wav);
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+
             Collection<JobStatusMessage> jobs = cluster.listJobs().get();
             assertThat(jobs)
-                    .as("the job ran on the session cluster")
+                    .as("both uploads ran in the service's one job on the session cluster")
                     .singleElement()
                     .satisfies(
                             j -> {
-                                assertThat(j.getJobName()).startsWith("omniscribe http ");
-                                assertThat(j.getJobState()).isEqualTo(JobStatus.FINISHED);
+                                assertThat(j.getJobName()).startsWith("omniscribe service ");
+                                assertThat(j.getJobState()).isEqualTo(JobStatus.RUNNING);
                             });
 
             JsonNode health = JSON.readTree(server.http.get("/health").body());

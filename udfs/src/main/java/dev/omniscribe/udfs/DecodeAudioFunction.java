@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * mid-file failure stay, and the merge drops them.
  *
  * <p>Metrics: {@code filesDecoded}, {@code decodeFailures}, {@code segments}, {@code audioSeconds}.
- * Accumulator {@value #SEGMENTS_DECODED}: records emitted, failure records included.
+ * Accumulator {@value #SEGMENTS_DECODED}: records emitted, failure records included; {@value
+ * #SEGMENTS_DECODED_BY_FILE}: the same per file ({@link FileSegmentCounts}).
  */
 public final class DecodeAudioFunction extends ProcessFunction<AudioFile, SegmentRecord> {
 
@@ -42,9 +43,13 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     private transient Counter segments;
     private transient Counter audioMs;
     private transient LongCounter emitted;
+    private transient FileSegmentCounts emittedByFile;
 
     /** Accumulator: segment records emitted (failure records included), for job progress. */
     public static final String SEGMENTS_DECODED = "segmentsDecoded";
+
+    /** Accumulator: segment records emitted per file id ({@link FileSegmentCounts}). */
+    public static final String SEGMENTS_DECODED_BY_FILE = "segmentsDecodedByFile";
 
     public DecodeAudioFunction(FileOptions defaults, String ffmpegDir) {
         this(defaults, ffmpegDir, Storage.DEFAULT);
@@ -72,6 +77,8 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
         audioMs = metrics.counter("audioMilliseconds");
         metrics.gauge("audioSeconds", () -> audioMs.getCount() / 1000.0);
         emitted = getRuntimeContext().getLongCounter(SEGMENTS_DECODED);
+        emittedByFile = new FileSegmentCounts();
+        getRuntimeContext().addAccumulator(SEGMENTS_DECODED_BY_FILE, emittedByFile);
     }
 
     @Override
@@ -136,6 +143,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
             }
             out.collect(SegmentRecord.failure(file, options, index, error));
             emitted.add(1L);
+            emittedByFile.add(file.path());
         }
 
         private void emit(Segmenter.Segment s, boolean last) {
@@ -153,6 +161,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
                             options));
             segments.inc();
             emitted.add(1L);
+            emittedByFile.add(file.path());
             audioMs.inc(s.endMs() - s.startMs());
         }
     }

@@ -56,6 +56,9 @@ public class TranscribeFunction extends AbstractRichFunction
     /** Accumulator: segment records this function has handed on. */
     public static final String SEGMENTS_PROCESSED = "segmentsProcessed";
 
+    /** Accumulator: segment records handed on per file id ({@link FileSegmentCounts}). */
+    public static final String SEGMENTS_PROCESSED_BY_FILE = "segmentsProcessedByFile";
+
     /** Accumulator: how many engine batches had each size (a {@code TreeMap<size, count>}). */
     public static final String BATCH_SIZES = "batchSizes";
 
@@ -66,6 +69,7 @@ public class TranscribeFunction extends AbstractRichFunction
     private transient EngineLease lease;
     private transient SpeechEngine engine;
     private transient LongCounter processed;
+    private transient FileSegmentCounts processedByFile;
     private transient String modelName;
     private transient Counter segments;
     private transient Counter failures;
@@ -109,6 +113,8 @@ public class TranscribeFunction extends AbstractRichFunction
         // Otherwise a resident job's (the service's): leased per batch, so that the registry
         // unloads the model after the idle timeout without work and the next batch loads it.
         processed = ctx.getLongCounter(SEGMENTS_PROCESSED);
+        processedByFile = new FileSegmentCounts();
+        ctx.addAccumulator(SEGMENTS_PROCESSED_BY_FILE, processedByFile);
         batchSizeCounts = ctx.getHistogram(BATCH_SIZES);
         var metrics = ctx.getMetricGroup();
         segments = metrics.counter("segmentsTranscribed");
@@ -154,6 +160,7 @@ public class TranscribeFunction extends AbstractRichFunction
             if (s.failed()) {
                 out.collect(TranscribedSegment.decodeFailure(s));
                 processed.add(1L);
+                processedByFile.add(s.fileId());
             } else {
                 audio.add(s);
             }
@@ -202,6 +209,7 @@ public class TranscribeFunction extends AbstractRichFunction
                             t.failed() ? describe(s, t.error()) : null,
                             s.options()));
             processed.add(1L);
+            processedByFile.add(s.fileId());
         }
     }
 

@@ -22,7 +22,9 @@ class DecodeAudioFunctionTest {
                         file.toUri().toString(), file.getFileName().toString(), Files.size(file));
         try (OneInputStreamOperatorTestHarness<AudioFile, SegmentRecord> h =
                 ProcessFunctionTestHarnesses.forProcessFunction(
-                        new DecodeAudioFunction(settings, null))) {
+                        new DecodeAudioFunction(
+                                TinyModel.options(settings.targetMs(), TinyModel.greedy(1)),
+                                null))) {
             h.processElement(input, 0);
             return h.extractOutputValues();
         }

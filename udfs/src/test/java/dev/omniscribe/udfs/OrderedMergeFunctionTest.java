@@ -43,7 +43,8 @@ class OrderedMergeFunctionTest {
                 text.length(),
                 "tiny",
                 null,
-                null);
+                null,
+                TinyModel.options(30_000, TinyModel.greedy(1)));
     }
 
     private static TranscribedSegment failed(String file, int index, boolean last, String stage) {
@@ -59,7 +60,8 @@ class OrderedMergeFunctionTest {
                 0,
                 null,
                 stage,
-                "boom");
+                "boom",
+                TinyModel.options(30_000, TinyModel.greedy(1)));
     }
 
     private static List<String> texts(FileTranscript t) {

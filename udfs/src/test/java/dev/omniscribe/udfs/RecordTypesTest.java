@@ -2,6 +2,8 @@ package dev.omniscribe.udfs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.udfs.text.ChineseConversion;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
@@ -50,7 +52,11 @@ class RecordTypesTest {
                                     new TranscriptSegment(1, 30_000, 60_000, "two")
                                 },
                         failed ? "decode" : null,
-                        failed ? "bad" : null);
+                        failed ? "bad" : null,
+                        new FileOptions(
+                                SegmentationSettings.DEFAULT,
+                                new GenerationOptions(64, 0.5, 1.2, 3, "system", null),
+                                ChineseConversion.S2TW));
         SerializerConfigImpl config = new SerializerConfigImpl();
         config.setGenericTypes(false);
         TypeSerializer<FileTranscript> s =

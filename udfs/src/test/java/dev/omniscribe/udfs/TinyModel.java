@@ -1,6 +1,7 @@
 package dev.omniscribe.udfs;
 
 import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.udfs.text.ChineseConversion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +24,12 @@ public final class TinyModel {
     /** The tiny model on the CPU with one ONNX Runtime thread, unloaded when unused. */
     public static EngineSettings engine() {
         return new EngineSettings(dir().toString(), 1, 0, Duration.ZERO);
+    }
+
+    /** Files cut at most every {@code segmentMs} and transcribed with {@code generation}. */
+    public static FileOptions options(long segmentMs, GenerationOptions generation) {
+        return new FileOptions(
+                new SegmentationSettings(segmentMs), generation, ChineseConversion.NONE);
     }
 
     /** Greedy decoding of at most {@code maxNewTokens}: repeatable output. */

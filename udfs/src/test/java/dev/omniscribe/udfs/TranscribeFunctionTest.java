@@ -20,11 +20,12 @@ class TranscribeFunctionTest {
 
     @TempDir Path dir;
 
-    private List<SegmentRecord> segmentsOf(Path file, long targetMs) throws Exception {
+    private List<SegmentRecord> segmentsOf(Path file, long targetMs, GenerationOptions generation)
+            throws Exception {
         AudioFile input = new AudioFile(file.toUri().toString(), "speech.wav", Files.size(file));
         try (var h =
                 ProcessFunctionTestHarnesses.forProcessFunction(
-                        new DecodeAudioFunction(new SegmentationSettings(targetMs), null))) {
+                        new DecodeAudioFunction(TinyModel.options(targetMs, generation), null))) {
             h.processElement(input, 0);
             return h.extractOutputValues();
         }
@@ -33,15 +34,15 @@ class TranscribeFunctionTest {
     @Test
     void batchedTranscriptsEqualTheEngineRunDirectlyOnEachSegment() throws Exception {
         Path wav = AudioFixtures.speechWav(dir.resolve("speech.wav"), 41);
-        List<SegmentRecord> segments = segmentsOf(wav, 10_000);
-        assertThat(segments).hasSizeGreaterThanOrEqualTo(4);
         GenerationOptions greedy = TinyModel.greedy(6);
+        List<SegmentRecord> segments = segmentsOf(wav, 10_000, greedy);
+        assertThat(segments).hasSizeGreaterThanOrEqualTo(4);
 
         List<TranscribedSegment> out;
         try (OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment> h =
                 new OneInputStreamOperatorTestHarness<>(
                         new MicroBatchOperator<>(
-                                new TranscribeFunction(TinyModel.engine(), greedy), 3, 0))) {
+                                new TranscribeFunction(TinyModel.engine()), 3, 0))) {
             h.open();
             for (SegmentRecord s : segments) {
                 h.processElement(s, 0);
@@ -79,9 +80,11 @@ class TranscribeFunctionTest {
         try (var h =
                 new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
                         new MicroBatchOperator<>(
-                                new TranscribeFunction(TinyModel.engine(), greedy), 4, 0))) {
+                                new TranscribeFunction(TinyModel.engine()), 4, 0))) {
             h.open();
-            h.processElement(SegmentRecord.failure(bad, 0, "not audio"), 0);
+            h.processElement(
+                    SegmentRecord.failure(bad, TinyModel.options(10_000, greedy), 0, "not audio"),
+                    0);
             h.endInput();
             out = h.extractOutputValues();
         }
@@ -100,16 +103,16 @@ class TranscribeFunctionTest {
     @Test
     void segmentsTheEngineRefusesBecomeTranscribeFailuresAndTheJobGoesOn() throws Exception {
         Path wav = AudioFixtures.speechWav(dir.resolve("speech.wav"), 12);
-        List<SegmentRecord> segments = segmentsOf(wav, 10_000);
         // A prompt longer than the model's context (32768 tokens): the engine refuses each segment.
         GenerationOptions tooLong =
                 new GenerationOptions(2, 0, 1.0, 0, null, "word ".repeat(40_000));
+        List<SegmentRecord> segments = segmentsOf(wav, 10_000, tooLong);
 
         List<TranscribedSegment> out;
         try (var h =
                 new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
                         new MicroBatchOperator<>(
-                                new TranscribeFunction(TinyModel.engine(), tooLong), 4, 0))) {
+                                new TranscribeFunction(TinyModel.engine()), 4, 0))) {
             h.open();
             for (SegmentRecord s : segments) {
                 h.processElement(s, 0);

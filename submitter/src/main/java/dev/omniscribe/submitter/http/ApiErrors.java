@@ -36,6 +36,10 @@ public final class ApiErrors {
         return error(HttpStatus.BAD_REQUEST, message);
     }
 
+    public static HttpResponseException requestTimeout(String message) {
+        return error(HttpStatus.REQUEST_TIMEOUT, message);
+    }
+
     public static HttpResponseException notFound(String message) {
         return error(HttpStatus.NOT_FOUND, message);
     }

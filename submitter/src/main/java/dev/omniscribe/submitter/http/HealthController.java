@@ -9,7 +9,10 @@ import java.util.Map;
  * {@code GET /health}: answers from in-memory state only, so it stays fast while jobs run.
  *
  * <pre>{"status": "ok", "model_loaded": true, "gpu_memory_allocated_gb": null,
- *  "gpu_memory_reserved_gb": null, "model": "...", "jobs_unfinished": 0}</pre>
+ *  "gpu_memory_reserved_gb": null, "model": "...", "jobs_unfinished": 0,
+ *  "engine_batches": {"1": 3, "4": 12}}</pre>
+ *
+ * {@code engine_batches}: how many engine batches had each number of segments so far.
  */
 public final class HealthController {
 
@@ -29,6 +32,7 @@ public final class HealthController {
         body.put("gpu_memory_reserved_gb", gpu.reservedGb());
         body.put("model", service.modelName());
         body.put("jobs_unfinished", service.unfinishedJobs());
+        body.put("engine_batches", service.batchSizes());
         ctx.json(body);
     }
 }

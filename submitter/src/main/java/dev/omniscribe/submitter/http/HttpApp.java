@@ -69,6 +69,8 @@ public final class HttpApp {
                     cfg.routes.post("/transcribe/srt", transcribe::transcribeSrt);
                     cfg.routes.post("/transcribe/async", transcribe::transcribeAsync);
                     cfg.routes.get("/status/{job_id}", transcribe::status);
+                    cfg.routes.get("/jobs", transcribe::list);
+                    cfg.routes.delete("/jobs/{job_id}", transcribe::cancel);
                     cfg.routes.get("/jobs/{job_id}/{file}", transcribe::result);
                     cfg.routes.post("/v1/audio/transcriptions", openAi::transcriptions);
 

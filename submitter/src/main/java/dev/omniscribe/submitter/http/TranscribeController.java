@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -85,9 +86,37 @@ public final class TranscribeController {
         ctx.status(HttpStatus.ACCEPTED).header("Location", statusUrl).json(body);
     }
 
+    /**
+     * {@code GET /jobs}: every job the service keeps, newest first, as {@code /status} shows them.
+     */
+    public void list(Context ctx) {
+        List<Map<String, Object>> all = new ArrayList<>();
+        for (Job.Snapshot s : service.list()) {
+            all.add(statusBody(s));
+        }
+        ctx.json(Map.of("jobs", all));
+    }
+
+    /**
+     * {@code DELETE /jobs/{job_id}}: cancels a job that has not finished (its status then says
+     * {@code cancelled}); 409 for a finished one.
+     */
+    public void cancel(Context ctx) {
+        Job job = job(ctx);
+        if (!service.cancel(job)) {
+            throw new io.javalin.http.HttpResponseException(
+                    HttpStatus.CONFLICT.getCode(),
+                    "job is already " + job.snapshot().state().publicName());
+        }
+        ctx.json(statusBody(job.snapshot()));
+    }
+
     /** {@code GET /status/{job_id}}: state, progress, times, error, result links. */
     public void status(Context ctx) {
-        Job.Snapshot s = job(ctx).snapshot();
+        ctx.json(statusBody(job(ctx).snapshot()));
+    }
+
+    private static Map<String, Object> statusBody(Job.Snapshot s) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("job_id", s.id());
         body.put("status", s.state().publicName());
@@ -109,7 +138,7 @@ public final class TranscribeController {
             body.put("duration", s.transcript().durationS());
             body.put("results", links(s.id()));
         }
-        ctx.json(body);
+        return body;
     }
 
     /** {@code GET /jobs/{job_id}/result.{txt,srt,vtt,json}}: a result file of a completed job. */
@@ -123,6 +152,9 @@ public final class TranscribeController {
         Job.Snapshot s = job(ctx).snapshot();
         if (s.state() == JobState.FAILED) {
             throw ApiErrors.notFound("job failed: " + s.error());
+        }
+        if (s.state() == JobState.CANCELLED) {
+            throw ApiErrors.notFound("the job was cancelled");
         }
         if (s.state() != JobState.COMPLETED) {
             throw new io.javalin.http.HttpResponseException(
@@ -150,6 +182,10 @@ public final class TranscribeController {
     /** The snapshot of a finished job, or the failure as an HTTP error. */
     static Job.Snapshot finished(Job job) {
         Job.Snapshot s = job.snapshot();
+        if (s.state() == JobState.CANCELLED) {
+            throw new io.javalin.http.HttpResponseException(
+                    HttpStatus.CONFLICT.getCode(), "the job was cancelled");
+        }
         if (s.state() == JobState.FAILED) {
             if (s.clientError()) {
                 throw ApiErrors.unprocessable(s.error());

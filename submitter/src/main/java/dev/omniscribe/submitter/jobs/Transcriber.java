@@ -2,6 +2,7 @@ package dev.omniscribe.submitter.jobs;
 
 import dev.omniscribe.submitter.TranscribeOptions;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * Runs one uploaded file through the transcription pipeline. Implementations own the model's life:
@@ -29,6 +30,12 @@ public interface Transcriber extends AutoCloseable {
 
     /** Frees the model if it is loaded and no transcription is using it. */
     void unloadModel();
+
+    /**
+     * How many engine batches had each size so far, for operators (batches of concurrent uploads
+     * share the engine); from memory, refreshed in the background; empty when unknown.
+     */
+    Map<Integer, Integer> batchSizes();
 
     /** Short name of the model, for responses. */
     String modelName();

@@ -61,6 +61,7 @@ public final class TranscriptionService implements AutoCloseable {
     private final Duration retention;
     private final int queueCapacity;
     private final Map<String, Future<?>> running = new ConcurrentHashMap<>();
+    private volatile boolean closing;
     private final JobId ids = new JobId();
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -200,6 +201,11 @@ public final class TranscriptionService implements AutoCloseable {
         return transcriber.modelName();
     }
 
+    /** Engine batches by size so far ({@link Transcriber#batchSizes()}). */
+    public Map<Integer, Integer> batchSizes() {
+        return transcriber.batchSizes();
+    }
+
     /** Loads the model now (for {@code --preload}). */
     public void preload() {
         transcriber.loadModel();
@@ -256,6 +262,13 @@ public final class TranscriptionService implements AutoCloseable {
             persist(job);
             cache.put(job.cacheKey(), job.id());
         } catch (Transcriber.TranscriptionFailedException e) {
+            if (closing) {
+                // Stopped by the service's shutdown: the job stays accepted and resumes at start.
+                LOG.info(
+                        "job {} left unfinished by the shutdown; it resumes at the next start",
+                        job.id());
+                return;
+            }
             LOG.info("job {} failed: {}", job.id(), e.getMessage());
             job.fail(e.getMessage(), e.clientError(), clock.instant());
             persistQuietly(job);
@@ -374,17 +387,20 @@ public final class TranscriptionService implements AutoCloseable {
         }
     }
 
-    /** Stops taking work, lets the running job finish (up to 30 s), and frees the model. */
+    /**
+     * Stops taking work and stops waiting for the jobs in flight (their records stay accepted, so
+     * the next start resumes them), then stops the pipeline and frees the model.
+     */
     @Override
     public void close() {
+        closing = true;
         housekeeping.shutdownNow();
-        worker.shutdown();
+        worker.shutdownNow();
         try {
             if (!worker.awaitTermination(30, TimeUnit.SECONDS)) {
-                worker.shutdownNow();
+                LOG.warn("workers still busy after 30 s; stopping the pipeline anyway");
             }
         } catch (InterruptedException e) {
-            worker.shutdownNow();
             Thread.currentThread().interrupt();
         }
         transcriber.close();

@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  */
 public final class UploadReceiver {
 
+    private static final org.slf4j.Logger LOG =
+            org.slf4j.LoggerFactory.getLogger(UploadReceiver.class);
+
     /** The multipart field that carries the audio. */
     public static final String FILE_FIELD = "file";
 
@@ -162,7 +165,7 @@ public final class UploadReceiver {
         byte[] buffer = new byte[64 * 1024];
         try (OutputStream out = Files.newOutputStream(target)) {
             int n;
-            while ((n = in.read(buffer)) > 0) {
+            while ((n = readBody(in, buffer)) > 0) {
                 size += n;
                 if (size > maxBytes) {
                     throw tooLarge();
@@ -172,6 +175,26 @@ public final class UploadReceiver {
             }
         }
         return new Hashed(HexFormat.of().formatHex(digest.digest()), size);
+    }
+
+    /**
+     * Reads the client's body: a body that stops arriving (the connection's idle timeout) is the
+     * client's fault, 408; one that ends before its declared length (the client went away), 400.
+     */
+    private static int readBody(InputStream in, byte[] buffer) {
+        try {
+            return in.read(buffer);
+        } catch (IOException e) {
+            boolean timedOut = false;
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                timedOut |= t instanceof java.util.concurrent.TimeoutException;
+            }
+            LOG.info("upload body not received whole: {}", e.toString());
+            throw timedOut
+                    ? ApiErrors.requestTimeout(
+                            "the request body stopped arriving before its declared length")
+                    : ApiErrors.badRequest("the request body ended before its declared length");
+        }
     }
 
     private RuntimeException tooLarge() {

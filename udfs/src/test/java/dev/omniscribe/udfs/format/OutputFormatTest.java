@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.udfs.FileTranscript;
+import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.TranscriptSegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +18,16 @@ class OutputFormatTest {
     private static FileTranscript transcript(TranscriptSegment... segments) {
         long end = segments.length == 0 ? 0 : segments[segments.length - 1].endMs();
         return new FileTranscript(
-                "file:/in/talks/a.mp3", "talks/a.mp3", 100, end, "tiny", 42, segments, null, null);
+                "file:/in/talks/a.mp3",
+                "talks/a.mp3",
+                100,
+                end,
+                "tiny",
+                42,
+                segments,
+                null,
+                null,
+                TinyModel.options(30_000, TinyModel.greedy(1)));
     }
 
     private static final FileTranscript ENGLISH =
