@@ -10,8 +10,15 @@ import java.util.Objects;
  * @param modelDir folder written by the exporter (holds {@code model.json})
  * @param gpuDeviceId CUDA device index, or -1 for the CPU provider
  * @param intraOpThreads threads per ONNX Runtime session on CPU; 0 lets ONNX Runtime choose
+ * @param stopAtEos whether generation stops at the model's end tokens; false only for benchmarks,
+ *     where every segment runs to its token budget
  */
-public record EngineConfig(Path modelDir, int gpuDeviceId, int intraOpThreads) {
+public record EngineConfig(Path modelDir, int gpuDeviceId, int intraOpThreads, boolean stopAtEos) {
+
+    /** An engine that stops at the model's end tokens. */
+    public EngineConfig(Path modelDir, int gpuDeviceId, int intraOpThreads) {
+        this(modelDir, gpuDeviceId, intraOpThreads, true);
+    }
 
     public EngineConfig {
         Objects.requireNonNull(modelDir, "modelDir");

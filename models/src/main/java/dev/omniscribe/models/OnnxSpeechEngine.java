@@ -81,7 +81,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      * @throws IllegalStateException if ONNX Runtime cannot open a graph
      */
     public static OnnxSpeechEngine load(EngineConfig config) {
-        return load(config, DecodeLoop.AUTO, true);
+        return load(config, DecodeLoop.AUTO, config.stopAtEos());
     }
 
     /**

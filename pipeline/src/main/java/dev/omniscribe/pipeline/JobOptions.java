@@ -38,6 +38,8 @@ import org.apache.flink.configuration.TaskManagerOptions;
  * @param idleTimeout how long an engine stays loaded after its last task closes (see {@link
  *     EngineSettings#idleTimeout()})
  * @param storage how {@code s3a://} paths are reached
+ * @param fixedTokensPer30s 0, or for benchmarks the tokens every 30 s of audio generates (see
+ *     {@link EngineSettings#fixedTokensPer30s()})
  */
 public record JobOptions(
         String modelDir,
@@ -51,7 +53,8 @@ public record JobOptions(
         int threads,
         int gpus,
         Duration idleTimeout,
-        Storage storage) {
+        Storage storage,
+        int fixedTokensPer30s) {
 
     public JobOptions {
         Objects.requireNonNull(modelDir, "modelDir");
@@ -95,7 +98,8 @@ public record JobOptions(
                 0,
                 0,
                 Duration.ZERO,
-                Storage.DEFAULT);
+                Storage.DEFAULT,
+                0);
     }
 
     /**
@@ -129,7 +133,8 @@ public record JobOptions(
     public JobSettings settings(boolean embedded, OutputLayout skipCompleted) {
         return new JobSettings(
                 segmentation,
-                new EngineSettings(modelDir, threads(embedded), gpus, idleTimeout),
+                new EngineSettings(
+                        modelDir, threads(embedded), gpus, idleTimeout, fixedTokensPer30s),
                 batching,
                 generation,
                 conversion,

@@ -172,6 +172,14 @@ public final class TranscribeCommand implements Callable<Integer> {
     long batchWaitMs;
 
     @Option(
+            names = "--fixed-tokens-per-30s",
+            defaultValue = "0",
+            description =
+                    "Benchmarks only: every segment generates exactly ceil(N x seconds / 30) tokens,"
+                            + " stop tokens ignored (engine-bench's work per audio second).")
+    int fixedTokensPer30s;
+
+    @Option(
             names = "--watch",
             arity = "0..1",
             fallbackValue = "",
@@ -271,7 +279,8 @@ public final class TranscribeCommand implements Callable<Integer> {
                 threads,
                 gpus,
                 Duration.ZERO, // a batch job: unload the engine as soon as its last task closes
-                storage);
+                storage,
+                fixedTokensPer30s);
     }
 
     @Override

@@ -159,7 +159,8 @@ final class ResidentPipeline implements Transcriber {
                 0,
                 config.gpus(),
                 config.idleTimeout(),
-                Storage.DEFAULT);
+                Storage.DEFAULT,
+                0);
     }
 
     private static FileOptions fileOptions(TranscribeOptions o) {

@@ -15,9 +15,18 @@ import java.util.Objects;
  * @param idleTimeout how long the engine stays loaded after its last user (task) closes, so that
  *     the next job in the same JVM finds it loaded (see {@link SharedEngines}): zero unloads it at
  *     once, {@link SharedEngines#KEEP_LOADED} keeps it while the JVM lives
+ * @param fixedTokensPer30s 0 normally; for benchmarks N &gt; 0 makes every segment generate exactly
+ *     {@code ceil(N * seconds / 30)} tokens, stop tokens ignored (the same work per audio second as
+ *     {@code engine-bench --ignore-eos --max-new-tokens N} on 30 s segments)
  */
-public record EngineSettings(String modelDir, int threads, int gpus, Duration idleTimeout)
+public record EngineSettings(
+        String modelDir, int threads, int gpus, Duration idleTimeout, int fixedTokensPer30s)
         implements Serializable {
+
+    /** An engine that generates as the segments' options say. */
+    public EngineSettings(String modelDir, int threads, int gpus, Duration idleTimeout) {
+        this(modelDir, threads, gpus, idleTimeout, 0);
+    }
 
     public EngineSettings {
         if (modelDir == null || modelDir.isBlank()) {
@@ -30,6 +39,10 @@ public record EngineSettings(String modelDir, int threads, int gpus, Duration id
             throw new IllegalArgumentException("gpus must be >= 0, got " + gpus);
         }
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        if (fixedTokensPer30s < 0) {
+            throw new IllegalArgumentException(
+                    "fixed tokens per 30 s must be 0 (off) or positive, got " + fixedTokensPer30s);
+        }
         if (idleTimeout.isNegative()) {
             throw new IllegalArgumentException(
                     "idle timeout must be zero (unload at once) or positive, got " + idleTimeout);

@@ -241,7 +241,10 @@ public final class SharedEngines {
 
     private static EngineConfig keyOf(EngineConfig c) {
         return new EngineConfig(
-                c.modelDir().toAbsolutePath().normalize(), c.gpuDeviceId(), c.intraOpThreads());
+                c.modelDir().toAbsolutePath().normalize(),
+                c.gpuDeviceId(),
+                c.intraOpThreads(),
+                c.stopAtEos());
     }
 
     private static String describe(EngineConfig c) {

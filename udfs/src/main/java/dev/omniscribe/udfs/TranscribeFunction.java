@@ -1,6 +1,7 @@
 package dev.omniscribe.udfs;
 
 import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.models.Transcription;
@@ -103,7 +104,12 @@ public class TranscribeFunction extends AbstractRichFunction
                     SharedEngines.class.getName(), engines::unloadIdle);
         }
         this.engines = engines;
-        engineConfig = new EngineConfig(Path.of(settings.modelDir()), gpu, settings.threads());
+        engineConfig =
+                new EngineConfig(
+                        Path.of(settings.modelDir()),
+                        gpu,
+                        settings.threads(),
+                        settings.fixedTokensPer30s() == 0);
         if (settings.idleTimeout().isZero()) {
             // A job's engine: loaded now, held while the task runs, unloaded when it ends.
             lease = engines.acquire(engineConfig, settings.idleTimeout());
@@ -216,7 +222,7 @@ public class TranscribeFunction extends AbstractRichFunction
     private List<Transcription> transcribe(List<SegmentRecord> audio) {
         List<GenerationRequest> requests = new ArrayList<>(audio.size());
         for (SegmentRecord s : audio) {
-            requests.add(new GenerationRequest(s.samples(), s.options().generation()));
+            requests.add(new GenerationRequest(s.samples(), generation(s)));
         }
         try {
             List<Transcription> results = engine.transcribe(requests);
@@ -247,6 +253,17 @@ public class TranscribeFunction extends AbstractRichFunction
             }
             return results;
         }
+    }
+
+    /** The segment's generation options; a benchmark's fixed work per audio second if set. */
+    private GenerationOptions generation(SegmentRecord s) {
+        GenerationOptions g = s.options().generation();
+        int fixed = settings.fixedTokensPer30s();
+        if (fixed == 0) {
+            return g;
+        }
+        long tokens = Math.max(1, (fixed * (s.endMs() - s.startMs()) + 29_999) / 30_000);
+        return g.withMaxNewTokens((int) tokens);
     }
 
     private static String describe(RuntimeException e) {
