@@ -75,13 +75,13 @@ final class ResidentPipeline implements Transcriber {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** How often a waiting request looks for its transcript, in milliseconds. */
-    static final long RESULT_POLL_MS = 10;
+    static final long RESULT_POLL_MS = 5;
 
     /** How often progress and batch sizes are read from the job, in milliseconds. */
     static final long POLL_MS = 250;
 
     /** How often the job lists its inbox. */
-    static final Duration INBOX_POLL = Duration.ofMillis(50);
+    static final Duration INBOX_POLL = Duration.ofMillis(25);
 
     private final ServerConfig config;
     private final WorkDir workDir;
