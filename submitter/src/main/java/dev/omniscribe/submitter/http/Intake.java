@@ -52,13 +52,19 @@ final class Intake {
             Upload upload = receiver.receive(ctx, jobId);
             P params = multipart ? parse.apply(ctx) : early;
             boolean noCache = multipart ? RequestOptions.flag(ctx, "no_cache") : earlyNoCache;
+            // The pipeline starts on the upload while ffprobe checks that it is audio; an upload
+            // that is not is withdrawn before its job is known to anyone.
+            Job job = service.submit(jobId, upload, options.apply(params), noCache);
             try {
                 probe.probe(upload.file());
             } catch (MediaProbe.NotAudioException e) {
+                service.withdraw(job);
                 throw ApiErrors.unsupportedMedia(e.getMessage());
+            } catch (RuntimeException e) {
+                service.withdraw(job);
+                throw e;
             }
-            return new Accepted<>(
-                    service.submit(jobId, upload, options.apply(params), noCache), params);
+            return new Accepted<>(job, params);
         } catch (QueueFullException e) {
             throw ApiErrors.unavailable(e.getMessage(), 10);
         } catch (RuntimeException e) {

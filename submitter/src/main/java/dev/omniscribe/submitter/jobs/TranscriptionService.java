@@ -169,6 +169,22 @@ public final class TranscriptionService implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Takes back a job that was never announced (its upload turned out not to be audio): stops it
+     * and forgets it, its files and its record.
+     */
+    public void withdraw(Job job) {
+        jobs.remove(job.id());
+        if (job.cancel(clock.instant())) {
+            Future<?> f = running.remove(job.id());
+            if (f != null) {
+                f.cancel(true);
+            }
+        }
+        WorkDir.deleteTree(workDir.inputDir(job.id()));
+        WorkDir.deleteTree(job.outputDir());
+    }
+
     /** Every job the service knows, newest first. */
     public List<Job.Snapshot> list() {
         List<Job.Snapshot> all = new ArrayList<>();
@@ -290,6 +306,9 @@ public final class TranscriptionService implements AutoCloseable {
     }
 
     private void persistQuietly(Job job) {
+        if (!jobs.containsKey(job.id())) {
+            return; // withdrawn
+        }
         try {
             Files.createDirectories(job.outputDir());
             persist(job);
