@@ -78,32 +78,4 @@ public record TranscribeOptions(
                 s2t,
                 prompt == null ? "" : prompt);
     }
-
-    public TranscribeOptions withSegmentDurationS(int s) {
-        return new TranscribeOptions(s, maxNewTokens, temperature, repetitionPenalty, s2t, prompt);
-    }
-
-    public TranscribeOptions withMaxNewTokens(int n) {
-        return new TranscribeOptions(
-                segmentDurationS, n, temperature, repetitionPenalty, s2t, prompt);
-    }
-
-    public TranscribeOptions withTemperature(double t) {
-        return new TranscribeOptions(
-                segmentDurationS, maxNewTokens, t, repetitionPenalty, s2t, prompt);
-    }
-
-    public TranscribeOptions withRepetitionPenalty(double p) {
-        return new TranscribeOptions(segmentDurationS, maxNewTokens, temperature, p, s2t, prompt);
-    }
-
-    public TranscribeOptions withS2t(boolean on) {
-        return new TranscribeOptions(
-                segmentDurationS, maxNewTokens, temperature, repetitionPenalty, on, prompt);
-    }
-
-    public TranscribeOptions withPrompt(String p) {
-        return new TranscribeOptions(
-                segmentDurationS, maxNewTokens, temperature, repetitionPenalty, s2t, p);
-    }
 }
