@@ -53,8 +53,12 @@ final class Intake {
             P params = multipart ? parse.apply(ctx) : early;
             boolean noCache = multipart ? RequestOptions.flag(ctx, "no_cache") : earlyNoCache;
             // The pipeline starts on the upload while ffprobe checks that it is audio; an upload
-            // that is not is withdrawn before its job is known to anyone.
+            // that is not is withdrawn before its job is known to anyone. An answer from the cache
+            // had the same bytes probed before.
             Job job = service.submit(jobId, upload, options.apply(params), noCache);
+            if (job.snapshot().cached()) {
+                return new Accepted<>(job, params);
+            }
             try {
                 probe.probe(upload.file());
             } catch (MediaProbe.NotAudioException e) {
