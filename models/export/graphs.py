@@ -1,7 +1,7 @@
 """ONNX graphs of the Qwen2.5-Omni thinker, built node by node with onnx.helper.
 
 Three graphs (see MODEL_FORMAT.md): audio_encoder, embed_tokens, decoder. Standard ONNX ops (opset 17)
-plus com.microsoft MatMulNBits for 4-bit linears. Every builder takes a `Weights` source (export.py) and
+plus com.microsoft MatMulNBits for 4-bit linears. Every builder takes a `Weights` source (omni_export.py) and
 an activation dtype F (float32 or float16); norms and softmax run in float32 either way.
 """
 
