@@ -9,6 +9,8 @@ is exported: audio tower, token embeddings and the text decoder with lm_head; no
 import json
 import os
 import shutil
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import onnx
@@ -68,13 +70,24 @@ class Weights:
         return self._where.keys()
 
 
-def thinker_config(checkpoint: str) -> dict:
+@dataclass
+class ThinkerConfig:
+    """A checkpoint's config.json, the parts the exporter reads (plain dicts as in the file)."""
+
+    root: dict  # the whole config.json
+    thinker: dict  # thinker_config (the root itself for a thinker-only save)
+    text: dict  # thinker_config.text_config
+    audio: dict  # thinker_config.audio_config
+    quant: Optional[dict]  # quantization_config, if any
+
+
+def thinker_config(checkpoint: str) -> ThinkerConfig:
     with open(os.path.join(checkpoint, "config.json"), encoding="utf-8") as f:
         cfg = json.load(f)
     thinker = cfg.get("thinker_config", cfg)
     quant = cfg.get("quantization_config") or thinker.get("quantization_config")
-    return {"root": cfg, "thinker": thinker, "text": thinker["text_config"], "audio": thinker["audio_config"],
-            "quant": quant}
+    return ThinkerConfig(root=cfg, thinker=thinker, text=thinker["text_config"], audio=thinker["audio_config"],
+                         quant=quant)
 
 
 def rope_theta_of(text: dict) -> float:
@@ -86,8 +99,8 @@ def rope_theta_of(text: dict) -> float:
     return float(rope.get("rope_theta") or text.get("rope_theta") or 1000000.0)
 
 
-def decoder_config(cfg: dict) -> graphs.DecoderConfig:
-    t = cfg["text"]
+def decoder_config(cfg: ThinkerConfig) -> graphs.DecoderConfig:
+    t = cfg.text
     heads = t["num_attention_heads"]
     return graphs.DecoderConfig(
         num_layers=t["num_hidden_layers"], hidden_size=t["hidden_size"], num_heads=heads,
@@ -95,8 +108,8 @@ def decoder_config(cfg: dict) -> graphs.DecoderConfig:
         vocab_size=t["vocab_size"], rms_norm_eps=t.get("rms_norm_eps", 1e-6), rope_theta=rope_theta_of(t))
 
 
-def audio_config(cfg: dict) -> graphs.AudioConfig:
-    a = cfg["audio"]
+def audio_config(cfg: ThinkerConfig) -> graphs.AudioConfig:
+    a = cfg.audio
     return graphs.AudioConfig(
         num_mel_bins=a.get("num_mel_bins", 128), d_model=a["d_model"], layers=a["encoder_layers"],
         heads=a["encoder_attention_heads"], n_window=a.get("n_window", 100), output_dim=a["output_dim"],
@@ -106,15 +119,15 @@ def audio_config(cfg: dict) -> graphs.AudioConfig:
 # ----------------------------------------------------------------------------------------------- linears
 
 
-def make_linear_source(weights: Weights, cfg: dict, mode: str, np_dtype):
+def make_linear_source(weights: Weights, cfg: ThinkerConfig, mode: str, np_dtype):
     """Returns linear_of(prefix) -> graphs.Linear for the decoder, per the chosen weight mode.
 
     mode: "float" (dense in F), "awq-int4" (exact repack), "awq-float" (AWQ dequantized to dense),
           "rtn-int4" (round-to-nearest int4, group 128, from float weights).
     """
-    quant = cfg["quant"] or {}
+    quant = cfg.quant or {}
     group = int(quant.get("group_size", 128))
-    tied = cfg["text"].get("tie_word_embeddings", cfg["thinker"].get("tie_word_embeddings", False))
+    tied = cfg.text.get("tie_word_embeddings", cfg.thinker.get("tie_word_embeddings", False))
 
     def linear_of(prefix: str) -> graphs.Linear:
         if prefix == "lm_head" and not weights.has("lm_head.weight"):
@@ -129,16 +142,16 @@ def make_linear_source(weights: Weights, cfg: dict, mode: str, np_dtype):
                           weights.raw(prefix + ".scales").float().numpy())
             if mode == "awq-int4":
                 b, s, z, k, n = awq.matmulnbits_tensors(qw, qz, sc, group, np.float32)
-                return graphs.Linear(n, k, bias=bias, nbits=(b, s, z), block_size=group)
+                return graphs.Linear(n, k, bias=bias, nbits=graphs.NBits(b, s, z, group))
             w = awq.dequantize_awq(qw, qz, sc, group).T  # (out, in)
             return graphs.Linear(w.shape[0], w.shape[1], weight=w, bias=bias)
         w = weights.get(prefix + ".weight")
         if mode == "rtn-int4" and prefix.startswith("model.layers."):
             q, z, s = awq.quantize_rtn(np.ascontiguousarray(w.T), 128)
             b = awq.reshape_b(awq.pack_nbits_b(q), w.shape[1], 128)
-            return graphs.Linear(w.shape[0], w.shape[1], bias=bias, block_size=128,
-                                 nbits=(b, np.ascontiguousarray(s.T).reshape(-1).astype(np.float32),
-                                        awq.pack_nbits_zero_points(z)))
+            return graphs.Linear(w.shape[0], w.shape[1], bias=bias,
+                                 nbits=graphs.NBits(b, np.ascontiguousarray(s.T).reshape(-1).astype(np.float32),
+                                                    awq.pack_nbits_zero_points(z), 128))
         return graphs.Linear(w.shape[0], w.shape[1], weight=w, bias=bias)
 
     return linear_of
@@ -153,7 +166,7 @@ def added_tokens(checkpoint: str) -> dict:
     return {t["content"]: t["id"] for t in tok.get("added_tokens", [])}
 
 
-def token_ids(checkpoint: str, cfg: dict) -> dict:
+def token_ids(checkpoint: str, cfg: ThinkerConfig) -> dict:
     added = added_tokens(checkpoint)
 
     def tid(content):
@@ -161,7 +174,7 @@ def token_ids(checkpoint: str, cfg: dict) -> dict:
             raise SystemExit(f"special token {content} missing from tokenizer.json")
         return added[content]
 
-    t = cfg["thinker"]
+    t = cfg.thinker
     ids = {"endoftext": tid("<|endoftext|>"), "im_start": tid("<|im_start|>"), "im_end": tid("<|im_end|>"),
            "audio": tid("<|AUDIO|>"), "audio_bos": tid("<|audio_bos|>"), "audio_eos": tid("<|audio_eos|>")}
     for key, cfg_key in (("audio", "audio_token_index"), ("audio_bos", "audio_start_token_id"),
@@ -233,13 +246,13 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
 
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
-           weights=None, cfg: dict = None, source: str = None) -> dict:
+           weights=None, cfg: ThinkerConfig = None, source: str = None) -> dict:
     """Writes the model folder. `weights`/`cfg` replace the checkpoint's (random_full.py); `step_decoder` and
     `loop` choose decoder.onnx (one step per run) and generate.onnx (the whole generation in one run)."""
     if not (step_decoder or loop):
         raise SystemExit("nothing to export: neither the step decoder nor the generation loop")
     cfg = cfg or thinker_config(checkpoint)
-    quant = cfg["quant"]
+    quant = cfg.quant
     is_awq = bool(quant) and str(quant.get("quant_method", "")).lower() == "awq"
     if is_awq and (int(quant.get("bits", 4)) != 4 or str(quant.get("version", "gemm")).lower() != "gemm"
                    or not quant.get("zero_point", True)):
@@ -307,7 +320,7 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     else:
         quantization = {"weights": weights_mode, "method": "awq-dequantized" if is_awq else "none"}
 
-    text = cfg["text"]
+    text = cfg.text
     meta = {
         "format": FORMAT_VERSION,
         "model_name": model_name or os.path.basename(os.path.normpath(checkpoint)),
