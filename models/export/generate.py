@@ -192,7 +192,8 @@ def apply_linear(g: Graph, x: str, c: ConstLinear, name: str) -> str:
 def scalar(g: Graph, value: int) -> str:
     """A 0-d int64 initializer (Graph.i64 makes 1-d ones)."""
     name = g.fresh("c_scalar")
-    (g.outer.initializers if isinstance(g, Body) else g.initializers).append(numpy_helper.from_array(np.array(value, dtype=np.int64), name))
+    owner = g.outer if isinstance(g, Body) else g
+    owner.initializers.append(numpy_helper.from_array(np.array(value, dtype=np.int64), name))
     return name
 
 

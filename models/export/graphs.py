@@ -215,7 +215,7 @@ def decoder_step(g: Graph, cfg: DecoderConfig, weights, inputs_embeds: str, atte
     past: [(key, value)] per layer, each (batch, kv_heads, past, head_dim) F.
     Returns (logits (batch, 1, vocab) float32 of the last position, [(present_key, present_value)]).
     """
-    nh, nkv, hd, hidden = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.hidden_size
+    nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
     groups = nh // nkv
 
     # Rotary embedding. Qwen2.5-Omni uses M-RoPE with three position axes (temporal, height, width); for text and

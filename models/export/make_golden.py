@@ -126,8 +126,8 @@ def load_awq_dequantized(awq_dir: str):
         cfg = json.load(f)
     group = cfg.pop("quantization_config")["group_size"]
     cfg["dtype"] = "float32"
-    config = Qwen2_5OmniThinkerConfig(**{k: v for k, v in cfg.items() if k not in ("architectures",
-                                                                                  "transformers_version")})
+    config = Qwen2_5OmniThinkerConfig(**{k: v for k, v in cfg.items()
+                                         if k not in ("architectures", "transformers_version")})
     model = Qwen2_5OmniThinkerForConditionalGeneration(config).eval()
     state = load_file(os.path.join(awq_dir, "model.safetensors"))
     dense = {}
@@ -406,7 +406,7 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
             rows = reference_generate(model, batch_inputs, penalty, eos, pad)
             key = f"rp{penalty}"
             batch["outputs"].setdefault(kind, {})[key] = {"ids": [r["ids"] for r in rows],
-                                                         "min_gap": min(r["min_gap"] for r in rows)}
+                                                          "min_gap": min(r["min_gap"] for r in rows)}
             for name, r in zip(BATCH, rows):
                 single = by_name[name]["outputs"][kind][key]["ids"]
                 if r["ids"] != single:
@@ -432,7 +432,7 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
             logits_err = first_logits_error(ort_model, f, mel, np.load(os.path.join(golden, f["first_logits"][kind])))
             worst_logit = max(worst_logit, logits_err)
             parity.setdefault(kind, {})[f["name"]] = {"audio_embeds_max_abs_error": emb_err,
-                                                       "first_logits_max_abs_error": logits_err}
+                                                      "first_logits_max_abs_error": logits_err}
         for penalty in PENALTIES:
             got, _, _ = ort_model.generate([by_name[n]["prompt_ids"] for n in BATCH],
                                            [np.load(os.path.join(golden, by_name[n]["mel"])) for n in BATCH], penalty)

@@ -301,8 +301,9 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
     if loop:
         log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype}, "
             f"audio tower included)")
-        generate_model = generate.build_generate(dcfg, acfg, weights, linear_of, weights.get("model.embed_tokens.weight"),
-                                                 np_dtype, pad=tokens["pad"], audio_id=tokens["audio"])
+        generate_model = generate.build_generate(dcfg, acfg, weights, linear_of,
+                                                 weights.get("model.embed_tokens.weight"), np_dtype,
+                                                 pad=tokens["pad"], audio_id=tokens["audio"])
         save_onnx(generate_model, out_dir, "generate.onnx")
         written.append(("generate", io_only(generate_model)))
         del generate_model
