@@ -44,6 +44,8 @@ Written for ONNX Runtime's CUDA provider, from a GPU timeline of the loop (CUPTI
 """
 
 import math
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 from onnx import TensorProto, helper, numpy_helper
@@ -81,6 +83,43 @@ class Body(Graph):
         return helper.make_graph(self.nodes, self.name, self.inputs, self.outputs)
 
 
+@dataclass
+class ConstLinear:
+    """The initializer names of one linear (const_linear); `apply_linear` builds its nodes in any (sub)graph.
+    4-bit: qweight, scales, zero_points and block_size set (MatMulNBits); dense: weight (in, out) set."""
+
+    in_features: int
+    out_features: int
+    weight: Optional[str] = None
+    qweight: Optional[str] = None
+    scales: Optional[str] = None
+    zero_points: Optional[str] = None
+    block_size: Optional[int] = None
+    bias: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class FusedLayer:
+    """One decoder layer's initializers in the fused step."""
+
+    ln1: str  # input_layernorm weight
+    ln2: str  # post_attention_layernorm weight
+    qkv: ConstLinear  # q, k and v projections in one
+    o: ConstLinear
+    gate: ConstLinear
+    up: ConstLinear
+    down: ConstLinear
+
+
+@dataclass
+class LoopState:
+    """One loop-carried value of the generation loop: its name base, element type and shape."""
+
+    name: str
+    elem_type: int
+    shape: list
+
+
 class FusedWeights:
     """Initializers of the fused step, made once in the outer graph and shared by prefill and loop body."""
 
@@ -91,16 +130,16 @@ class FusedWeights:
         for i in range(cfg.num_layers):
             p = f"model.layers.{i}"
             qkv = concat_linears([linear_of(p + ".self_attn." + n) for n in ("q_proj", "k_proj", "v_proj")])
-            self.layers.append({
-                "ln1": g.weight(p + ".input_layernorm.weight", weights.get(p + ".input_layernorm.weight")),
-                "ln2": g.weight(p + ".post_attention_layernorm.weight",
-                                weights.get(p + ".post_attention_layernorm.weight")),
-                "qkv": const_linear(g, qkv, p + ".self_attn.qkv_proj"),
-                "o": const_linear(g, linear_of(p + ".self_attn.o_proj"), p + ".self_attn.o_proj"),
-                "gate": const_linear(g, linear_of(p + ".mlp.gate_proj"), p + ".mlp.gate_proj"),
-                "up": const_linear(g, linear_of(p + ".mlp.up_proj"), p + ".mlp.up_proj"),
-                "down": const_linear(g, linear_of(p + ".mlp.down_proj"), p + ".mlp.down_proj"),
-            })
+            self.layers.append(FusedLayer(  # arguments in initializer order
+                ln1=g.weight(p + ".input_layernorm.weight", weights.get(p + ".input_layernorm.weight")),
+                ln2=g.weight(p + ".post_attention_layernorm.weight",
+                             weights.get(p + ".post_attention_layernorm.weight")),
+                qkv=const_linear(g, qkv, p + ".self_attn.qkv_proj"),
+                o=const_linear(g, linear_of(p + ".self_attn.o_proj"), p + ".self_attn.o_proj"),
+                gate=const_linear(g, linear_of(p + ".mlp.gate_proj"), p + ".mlp.gate_proj"),
+                up=const_linear(g, linear_of(p + ".mlp.up_proj"), p + ".mlp.up_proj"),
+                down=const_linear(g, linear_of(p + ".mlp.down_proj"), p + ".mlp.down_proj"),
+            ))
         self.norm = g.weight("model.norm.weight", weights.get("model.norm.weight"))
         self.lm_head = const_linear(g, linear_of("lm_head"), "lm_head")
 
@@ -113,45 +152,48 @@ def concat_linears(parts):
     bias = np.concatenate([np.asarray(b, np.float32) for b in biases]) if any(
         p.bias is not None for p in parts) else None
     if parts[0].nbits is not None:
-        if any(p.nbits is None or p.block_size != parts[0].block_size for p in parts):
+        block = parts[0].nbits.block_size
+        if any(p.nbits is None or p.nbits.block_size != block for p in parts):
             raise ValueError("q/k/v must share one quantization")
-        b = np.concatenate([p.nbits[0] for p in parts], axis=0)  # (N, K/block, block/2), rows = outputs
-        s = np.concatenate([p.nbits[1] for p in parts])  # n-major
-        z = np.concatenate([p.nbits[2] for p in parts])  # n-major
-        return graphs.Linear(n, k, bias=bias, nbits=(b, s, z), block_size=parts[0].block_size)
+        b = np.concatenate([p.nbits.b for p in parts], axis=0)  # (N, K/block, block/2), rows = outputs
+        s = np.concatenate([p.nbits.scales for p in parts])  # n-major
+        z = np.concatenate([p.nbits.zero_points for p in parts])  # n-major
+        return graphs.Linear(n, k, bias=bias, nbits=graphs.NBits(b, s, z, block))
     w = np.concatenate([np.asarray(p.weight) for p in parts], axis=0)  # (out, in)
     return graphs.Linear(n, k, weight=w, bias=bias)
 
 
-def const_linear(g: Graph, lin: graphs.Linear, name: str) -> dict:
+def const_linear(g: Graph, lin: graphs.Linear, name: str) -> ConstLinear:
     """Initializers of one linear; `apply_linear` builds its nodes in any (sub)graph."""
-    c = {"K": lin.in_features, "N": lin.out_features, "block": lin.block_size}
     if lin.nbits is not None:
-        b, scales, zeros = lin.nbits
-        c["B"] = g.const(name + ".qweight", b)
-        c["scales"] = g.const(name + ".scales", scales.astype(g.np_dtype))
-        c["zeros"] = g.const(name + ".qzeros", zeros)
+        q = lin.nbits
+        c = ConstLinear(lin.in_features, lin.out_features, qweight=g.const(name + ".qweight", q.b),
+                        scales=g.const(name + ".scales", q.scales.astype(g.np_dtype)),
+                        zero_points=g.const(name + ".qzeros", q.zero_points), block_size=q.block_size)
     else:
-        c["W"] = g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight).T))
-    c["bias"] = g.weight(name + ".bias", lin.bias) if lin.bias is not None else None
+        c = ConstLinear(lin.in_features, lin.out_features,
+                        weight=g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight).T)))
+    if lin.bias is not None:
+        c.bias = g.weight(name + ".bias", lin.bias)
     return c
 
 
-def apply_linear(g: Graph, x: str, c: dict, name: str) -> str:
-    if "B" in c:
-        y = g.op("MatMulNBits", [x, c["B"], c["scales"], c["zeros"]], name=name, domain=MS_DOMAIN, K=c["K"],
-                 N=c["N"], bits=4, block_size=c["block"], accuracy_level=0)
+def apply_linear(g: Graph, x: str, c: ConstLinear, name: str) -> str:
+    if c.qweight is not None:
+        y = g.op("MatMulNBits", [x, c.qweight, c.scales, c.zero_points], name=name, domain=MS_DOMAIN,
+                 K=c.in_features, N=c.out_features, bits=4, block_size=c.block_size, accuracy_level=0)
     else:
-        y = g.op("MatMul", [x, c["W"]], name=name)
-    if c["bias"] is not None:
-        y = g.op("Add", [y, c["bias"]], name=name + "_bias")
+        y = g.op("MatMul", [x, c.weight], name=name)
+    if c.bias is not None:
+        y = g.op("Add", [y, c.bias], name=name + "_bias")
     return y
 
 
 def scalar(g: Graph, value: int) -> str:
     """A 0-d int64 initializer (Graph.i64 makes 1-d ones)."""
     name = g.fresh("c_scalar")
-    (g.outer.initializers if isinstance(g, Body) else g.initializers).append(numpy_helper.from_array(np.array(value, dtype=np.int64), name))
+    owner = g.outer if isinstance(g, Body) else g
+    owner.initializers.append(numpy_helper.from_array(np.array(value, dtype=np.int64), name))
     return name
 
 
@@ -172,14 +214,14 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
     nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
     groups = nh // nkv
     eps = cfg.rms_norm_eps
-    h = g.op("SimplifiedLayerNormalization", [x, fw.layers[0]["ln1"]], axis=-1, epsilon=eps,
+    h = g.op("SimplifiedLayerNormalization", [x, fw.layers[0].ln1], axis=-1, epsilon=eps,
              stash_type=1, name="ln1")
     presents = []
     if not single:
         seq = g.op("Gather", [g.op("Shape", [x]), g.i64(1)], axis=0)
         total = g.op("Gather", [g.op("Shape", [bias]), g.i64(4)], axis=0)
     for i, w in enumerate(fw.layers):
-        qkv = apply_linear(g, h, w["qkv"], f"l{i}.qkv")  # (batch, seq, (nh + 2 nkv) hd)
+        qkv = apply_linear(g, h, w.qkv, f"l{i}.qkv")  # (batch, seq, (nh + 2 nkv) hd)
         q, k, v = g.op("Split", [qkv, g.i64([nh * hd, nkv * hd, nkv * hd])], axis=-1, outputs=3)
         q = g.op("RotaryEmbedding", [q, positions, cos, sin], domain=MS_DOMAIN, num_heads=nh, interleaved=0)
         k = g.op("RotaryEmbedding", [k, positions, cos, sin], domain=MS_DOMAIN, num_heads=nkv, interleaved=0)
@@ -215,14 +257,14 @@ def fused_step(g: Graph, fw: FusedWeights, x: str, positions: str, bias: str, co
             ctx = g.op("MatMul", [probs, present_v])  # (b, nkv, groups*s, hd)
             ctx = g.op("Reshape", [ctx, g.op("Concat", [g.i64([0, nh]), seq, g.i64([hd])], axis=0)])
             ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), g.i64([0, 0, nh * hd])])
-        o = apply_linear(g, ctx, w["o"], f"l{i}.o")
-        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, o, w["ln2"]], domain=MS_DOMAIN, epsilon=eps,
+        o = apply_linear(g, ctx, w.o, f"l{i}.o")
+        h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, o, w.ln2], domain=MS_DOMAIN, epsilon=eps,
                           outputs=4, name=f"l{i}.ln2")
-        gate = apply_linear(g, h, w["gate"], f"l{i}.gate")
-        up = apply_linear(g, h, w["up"], f"l{i}.up")
+        gate = apply_linear(g, h, w.gate, f"l{i}.gate")
+        up = apply_linear(g, h, w.up, f"l{i}.up")
         act = g.op("Mul", [g.op("QuickGelu", [gate], domain=MS_DOMAIN, alpha=1.0), up])  # SiLU(gate) * up
-        down = apply_linear(g, act, w["down"], f"l{i}.down")
-        gamma = fw.layers[i + 1]["ln1"] if i + 1 < len(fw.layers) else fw.norm
+        down = apply_linear(g, act, w.down, f"l{i}.down")
+        gamma = fw.layers[i + 1].ln1 if i + 1 < len(fw.layers) else fw.norm
         h, _, _, x = g.op("SkipSimplifiedLayerNormalization", [x, down, gamma], domain=MS_DOMAIN, epsilon=eps,
                           outputs=4, name=f"l{i}.ln_next")
     if not single:
@@ -391,16 +433,16 @@ def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights,
     kv_index_shape = g.op("Concat", [batch, g.i64([nkv, 1, hd])], axis=0)
 
     # 2. the loop: one decode step per iteration while a row is running, at most `room` steps
-    state_spec = [("tok", I64, ["batch", 1]), ("pos", I64, ["batch", 1]), ("presence", BOOL, ["batch", vocab]),
-                  ("done", BOOL, ["batch"])]
+    state_spec = [LoopState("tok", I64, ["batch", 1]), LoopState("pos", I64, ["batch", 1]),
+                  LoopState("presence", BOOL, ["batch", vocab]), LoopState("done", BOOL, ["batch"])]
     n_small = len(state_spec)
-    state_spec += [(f"past.{i}.{kv}", g.onnx_dtype, ["batch", nkv, "length", hd])
+    state_spec += [LoopState(f"past.{i}.{kv}", g.onnx_dtype, ["batch", nkv, "length", hd])
                    for i in range(cfg.num_layers) for kv in ("key", "value")]
 
     body = Body("generate_steps", g)
     b_iter = body.input(g.fresh("iter"), I64, [])
     body.input(g.fresh("cond"), BOOL, [])
-    b_all = [body.input(g.fresh(n), t, shape) for n, t, shape in state_spec]
+    b_all = [body.input(g.fresh(v.name), v.elem_type, v.shape) for v in state_spec]
     tok, pos, presence_b, done_b = b_all[:n_small]
     kv = [(b_all[n_small + 2 * i], b_all[n_small + 2 * i + 1]) for i in range(cfg.num_layers)]
     step = body.op("Add", [b_iter, scalar(g, 1)])  # tokens emitted before this one
@@ -417,8 +459,8 @@ def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights,
                                                              to=TensorProto.INT32)], keepdims=0)], to=BOOL)
     body.outputs.append(helper.make_tensor_value_info(running, BOOL, []))
     outs = [tok, pos, presence_b, done_b] + [t for pair in kv for t in pair]
-    for name, (_, t, shape) in zip(outs, state_spec):
-        body.outputs.append(helper.make_tensor_value_info(name, t, shape))
+    for name, v in zip(outs, state_spec):
+        body.outputs.append(helper.make_tensor_value_info(name, v.elem_type, v.shape))
     body.outputs.append(helper.make_tensor_value_info(emitted, I64, ["batch"]))
 
     more = g.op("Cast", [g.op("ReduceMax", [g.op("Cast", [g.op("Not", [done])], to=TensorProto.INT32)],

@@ -1,11 +1,13 @@
 """ONNX graphs of the Qwen2.5-Omni thinker, built node by node with onnx.helper.
 
 Three graphs (see MODEL_FORMAT.md): audio_encoder, embed_tokens, decoder. Standard ONNX ops (opset 17)
-plus com.microsoft MatMulNBits for 4-bit linears. Every builder takes a `Weights` source (export.py) and
+plus com.microsoft MatMulNBits for 4-bit linears. Every builder takes a `Weights` source (omni_export.py) and
 an activation dtype F (float32 or float16); norms and softmax run in float32 either way.
 """
 
 import math
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import onnx
@@ -99,29 +101,38 @@ class Graph:
 # ----------------------------------------------------------------------------------------------- common pieces
 
 
+@dataclass(eq=False)
+class NBits:
+    """The 4-bit weights of one linear in MatMulNBits layout (bits 4; awq.py describes it)."""
+
+    b: np.ndarray  # uint8 (N, K/block, block/2)
+    scales: np.ndarray  # float32 (N*K/block)
+    zero_points: np.ndarray  # uint8 (N * ceil(K/block / 2))
+    block_size: int
+
+
+@dataclass(eq=False)
 class Linear:
     """One linear layer y = x @ W^T + b in either dense or 4-bit form.
 
     dense:  weight float32 (out, in)
-    int4:   nbits = (B uint8 (N, K/block, block/2), scales float32 (N*K/block), zero_points uint8), block size
+    int4:   nbits
     """
 
-    def __init__(self, out_features, in_features, weight=None, bias=None, nbits=None, block_size=None):
-        self.out_features = out_features
-        self.in_features = in_features
-        self.weight = weight
-        self.bias = bias
-        self.nbits = nbits
-        self.block_size = block_size
+    out_features: int
+    in_features: int
+    weight: Optional[np.ndarray] = None
+    bias: Optional[np.ndarray] = None
+    nbits: Optional[NBits] = None
 
 
 def linear(g: Graph, x: str, lin: Linear, name: str) -> str:
     if lin.nbits is not None:
-        b, scales, zeros = lin.nbits
-        inputs = [x, g.const(name + ".qweight", b), g.const(name + ".scales", scales.astype(g.np_dtype)),
-                  g.const(name + ".qzeros", zeros)]
+        q = lin.nbits
+        inputs = [x, g.const(name + ".qweight", q.b), g.const(name + ".scales", q.scales.astype(g.np_dtype)),
+                  g.const(name + ".qzeros", q.zero_points)]
         y = g.op("MatMulNBits", inputs, name=name, domain=MS_DOMAIN, K=lin.in_features, N=lin.out_features,
-                 bits=4, block_size=lin.block_size, accuracy_level=0)
+                 bits=4, block_size=q.block_size, accuracy_level=0)
     else:
         w_t = np.ascontiguousarray(np.asarray(lin.weight).T)  # (in, out)
         y = g.op("MatMul", [x, g.weight(name + ".weight", w_t)], name=name)
@@ -169,17 +180,16 @@ def build_embed_tokens(table: np.ndarray, dtype) -> onnx.ModelProto:
 # ----------------------------------------------------------------------------------------------- decoder
 
 
+@dataclass(frozen=True)
 class DecoderConfig:
-    def __init__(self, num_layers, hidden_size, num_heads, num_kv_heads, head_dim, vocab_size, rms_norm_eps,
-                 rope_theta):
-        self.num_layers = num_layers
-        self.hidden_size = hidden_size
-        self.num_heads = num_heads
-        self.num_kv_heads = num_kv_heads
-        self.head_dim = head_dim
-        self.vocab_size = vocab_size
-        self.rms_norm_eps = rms_norm_eps
-        self.rope_theta = rope_theta
+    num_layers: int
+    hidden_size: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    vocab_size: int
+    rms_norm_eps: float
+    rope_theta: float
 
 
 def rope_inv_freq(head_dim: int, theta: float) -> np.ndarray:
@@ -205,7 +215,7 @@ def decoder_step(g: Graph, cfg: DecoderConfig, weights, inputs_embeds: str, atte
     past: [(key, value)] per layer, each (batch, kv_heads, past, head_dim) F.
     Returns (logits (batch, 1, vocab) float32 of the last position, [(present_key, present_value)]).
     """
-    nh, nkv, hd, hidden = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim, cfg.hidden_size
+    nh, nkv, hd = cfg.num_heads, cfg.num_kv_heads, cfg.head_dim
     groups = nh // nkv
 
     # Rotary embedding. Qwen2.5-Omni uses M-RoPE with three position axes (temporal, height, width); for text and
@@ -307,15 +317,15 @@ def build_decoder(cfg: DecoderConfig, weights, linear_of, dtype) -> onnx.ModelPr
 # ----------------------------------------------------------------------------------------------- audio encoder
 
 
+@dataclass(frozen=True)
 class AudioConfig:
-    def __init__(self, num_mel_bins, d_model, layers, heads, n_window, output_dim, max_source_positions):
-        self.num_mel_bins = num_mel_bins
-        self.d_model = d_model
-        self.layers = layers
-        self.heads = heads
-        self.n_window = n_window
-        self.output_dim = output_dim
-        self.max_source_positions = max_source_positions
+    num_mel_bins: int
+    d_model: int
+    layers: int
+    heads: int
+    n_window: int
+    output_dim: int
+    max_source_positions: int
 
     @property
     def chunk_frames(self):

@@ -29,7 +29,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import awq  # noqa: E402
-import export  # noqa: E402
+import omni_export  # noqa: E402
 
 MAX_NEW_TOKENS = 24
 PENALTIES = (1.0, 1.1)
@@ -126,8 +126,8 @@ def load_awq_dequantized(awq_dir: str):
         cfg = json.load(f)
     group = cfg.pop("quantization_config")["group_size"]
     cfg["dtype"] = "float32"
-    config = Qwen2_5OmniThinkerConfig(**{k: v for k, v in cfg.items() if k not in ("architectures",
-                                                                                  "transformers_version")})
+    config = Qwen2_5OmniThinkerConfig(**{k: v for k, v in cfg.items()
+                                         if k not in ("architectures", "transformers_version")})
     model = Qwen2_5OmniThinkerForConditionalGeneration(config).eval()
     state = load_file(os.path.join(awq_dir, "model.safetensors"))
     dense = {}
@@ -355,10 +355,10 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
     hf_dir = os.path.join(tiny_dir, "hf")
     proc = processor(hf_dir)
     tok = proc.tokenizer
-    meta = export.thinker_config(hf_dir)
-    ids = export.token_ids(hf_dir, meta)
+    meta = omni_export.thinker_config(hf_dir)
+    ids = omni_export.token_ids(hf_dir, meta)
     eos, pad = ids["im_end"], ids["pad"]
-    prompt = render_prompt(tok, export.DEFAULT_SYSTEM, export.DEFAULT_USER)
+    prompt = render_prompt(tok, omni_export.DEFAULT_SYSTEM, omni_export.DEFAULT_USER)
 
     models = {"fp32": load_fp32(hf_dir), "int4": load_awq_dequantized(os.path.join(tiny_dir, "hf-awq"))}
     onnx_dirs = {"fp32": os.path.join(tiny_dir, "onnx-fp32"), "int4": os.path.join(tiny_dir, "onnx-int4")}
@@ -406,7 +406,7 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
             rows = reference_generate(model, batch_inputs, penalty, eos, pad)
             key = f"rp{penalty}"
             batch["outputs"].setdefault(kind, {})[key] = {"ids": [r["ids"] for r in rows],
-                                                         "min_gap": min(r["min_gap"] for r in rows)}
+                                                          "min_gap": min(r["min_gap"] for r in rows)}
             for name, r in zip(BATCH, rows):
                 single = by_name[name]["outputs"][kind][key]["ids"]
                 if r["ids"] != single:
@@ -432,7 +432,7 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
             logits_err = first_logits_error(ort_model, f, mel, np.load(os.path.join(golden, f["first_logits"][kind])))
             worst_logit = max(worst_logit, logits_err)
             parity.setdefault(kind, {})[f["name"]] = {"audio_embeds_max_abs_error": emb_err,
-                                                       "first_logits_max_abs_error": logits_err}
+                                                      "first_logits_max_abs_error": logits_err}
         for penalty in PENALTIES:
             got, _, _ = ort_model.generate([by_name[n]["prompt_ids"] for n in BATCH],
                                            [np.load(os.path.join(golden, by_name[n]["mel"])) for n in BATCH], penalty)
@@ -460,7 +460,7 @@ def run(tiny_dir: str, regen_audio: bool, check_only: bool = False) -> dict:
                                                   "id of the prompt (audio placeholders included) and of the ids "
                                                   "generated so far: score < 0 ? score * p : score / p",
                        "ids_include_eos": True},
-        "prompt": {"system": export.DEFAULT_SYSTEM, "user": export.DEFAULT_USER, "text": prompt,
+        "prompt": {"system": omni_export.DEFAULT_SYSTEM, "user": omni_export.DEFAULT_USER, "text": prompt,
                    "audio_placeholder": tok.audio_token},
         "tokens": ids,
         "min_top2_gap": min(gaps),
@@ -515,8 +515,8 @@ def search(tiny_dir: str, seeds, lm_head_scales, im_end_scales):
                     tiny.build_hf(hf_dir, seed, lm_scale, im_scale)
                     tiny.build_awq(hf_dir, awq_dir)
                     proc = processor(hf_dir)
-                    ids = export.token_ids(hf_dir, export.thinker_config(hf_dir))
-                    prompt = render_prompt(proc.tokenizer, export.DEFAULT_SYSTEM, export.DEFAULT_USER)
+                    ids = omni_export.token_ids(hf_dir, omni_export.thinker_config(hf_dir))
+                    prompt = render_prompt(proc.tokenizer, omni_export.DEFAULT_SYSTEM, omni_export.DEFAULT_USER)
                     stats = {"gap": 1e9, "stops": 0, "penalty_changes": 0, "ok": True}
                     for kind, model in (("fp32", load_fp32(hf_dir)), ("int4", load_awq_dequantized(awq_dir))):
                         for name, wave in waves.items():

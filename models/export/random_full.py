@@ -26,6 +26,8 @@ import zlib
 import numpy as np
 import torch
 
+import omni_export
+
 GROUP = 128
 TEXT = {"hidden_size": 3584, "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28,
         "num_key_value_heads": 4, "vocab_size": 152064, "rms_norm_eps": 1e-06, "max_position_embeddings": 32768,
@@ -126,7 +128,7 @@ class RandomAwqWeights:
         return self._make(name)  # float16 tensors stay float16 (the exporter keeps them as they are)
 
 
-def write_checkpoint_files(folder: str, layers: int = None) -> dict:
+def write_checkpoint_files(folder: str, layers: int = None) -> omni_export.ThinkerConfig:
     """config.json, tokenizer files and preprocessor config (no weights) in `folder`; returns the exporter's cfg."""
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(TINY_HF, "tokenizer.json"), encoding="utf-8") as f:
@@ -158,4 +160,4 @@ def write_checkpoint_files(folder: str, layers: int = None) -> dict:
             "quantization_config": QUANT, "note": "random seeded weights (models/export/random_full.py)"}
     with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
         json.dump(root, f, indent=1)
-    return {"root": root, "thinker": thinker, "text": text, "audio": audio, "quant": QUANT}
+    return omni_export.ThinkerConfig(root=root, thinker=thinker, text=text, audio=audio, quant=QUANT)

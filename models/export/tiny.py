@@ -19,7 +19,7 @@ import shutil
 import numpy as np
 
 import awq
-import export
+import omni_export
 
 SEED = 4
 GROUP = 128
@@ -231,7 +231,7 @@ def build_awq(hf_dir: str, out_dir: str):
     out = {}
     for key, t in state.items():
         prefix = key[: -len(".weight")] if key.endswith(".weight") else None
-        if prefix and prefix.startswith("model.layers.") and prefix.split(".", 3)[3] in export.DECODER_LINEARS:
+        if prefix and prefix.startswith("model.layers.") and prefix.split(".", 3)[3] in omni_export.DECODER_LINEARS:
             w = t.float().numpy().T  # (in, out)
             q, z, s = awq.quantize_rtn(np.ascontiguousarray(w), GROUP)
             out[prefix + ".qweight"] = torch.from_numpy(awq.pack_awq(q))
@@ -266,9 +266,9 @@ def build_all(out_root: str, seed: int = None, lm_head_scale: float = None, im_e
     for d in ("onnx-fp32", "onnx-int4"):
         if os.path.exists(os.path.join(out_root, d)):
             shutil.rmtree(os.path.join(out_root, d))
-    export.export(hf, os.path.join(out_root, "onnx-fp32"), "float32", "float32", model_name="tiny-qwen2.5-omni")
-    export.export(hf_awq, os.path.join(out_root, "onnx-int4"), "int4", "float32",
-                  model_name="tiny-qwen2.5-omni-awq")
+    omni_export.export(hf, os.path.join(out_root, "onnx-fp32"), "float32", "float32", model_name="tiny-qwen2.5-omni")
+    omni_export.export(hf_awq, os.path.join(out_root, "onnx-int4"), "int4", "float32",
+                       model_name="tiny-qwen2.5-omni-awq")
 
 
 def tuned_params() -> dict:
