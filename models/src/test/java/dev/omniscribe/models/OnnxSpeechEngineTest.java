@@ -120,15 +120,16 @@ class OnnxSpeechEngineTest {
 
     @Test
     void aRequestedGpuThatIsNotUsableFallsBackToTheCpuInsteadOfFailing() {
-        // On a GPU host this runs on CUDA device 0; elsewhere on the CPU, with one log line.
+        // CUDA device 63 exists on no host this runs on (with or without GPUs, with or without
+        // the CUDA libraries): the engine runs on the CPU, with one log line.
         try (OnnxSpeechEngine e =
-                OnnxSpeechEngine.load(new EngineConfig(Golden.modelDir("fp32"), 0, 1))) {
+                OnnxSpeechEngine.load(new EngineConfig(Golden.modelDir("fp32"), 63, 1))) {
             Transcription t =
                     e.transcribe(
                             new GenerationRequest(
                                     TinyEngines.audio("en_1s5"), GenerationOptions.greedy(4)));
             assertThat(t.failed()).as(t.error()).isFalse();
-            assertThat(e.device()).isIn("CPU", "CUDA device 0");
+            assertThat(e.device()).isEqualTo("CPU");
         }
     }
 
