@@ -90,6 +90,7 @@ final class ResidentPipeline implements Transcriber {
     private final JobClient job;
     private final ScheduledExecutorService refresh;
     private volatile Map<Integer, Integer> batchSizes = Map.of();
+    private volatile JobStatus jobStatus;
     private final Map<String, ProgressListener> waiting = new ConcurrentHashMap<>();
     private volatile String modelName;
 
@@ -235,15 +236,10 @@ final class ResidentPipeline implements Transcriber {
         }
     }
 
+    /** Fails when the job has ended (its status is read in the background, not per wait). */
     private void checkJobAlive() throws TranscriptionFailedException {
-        JobStatus status;
-        try {
-            status = job.getJobStatus().get(5, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // Unknown for the moment (the cluster is busy): keep waiting.
-            return;
-        }
-        if (status.isGloballyTerminalState()) {
+        JobStatus status = jobStatus;
+        if (status != null && status.isGloballyTerminalState()) {
             throw new TranscriptionFailedException(
                     "the transcription pipeline stopped (" + status + ")", false, null);
         }
@@ -287,6 +283,11 @@ final class ResidentPipeline implements Transcriber {
      * sizes, and segments cut and done per file for the requests waiting.
      */
     private void refreshFromAccumulators() {
+        try {
+            jobStatus = job.getJobStatus().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Unknown for the moment (the cluster is busy): keep the last status.
+        }
         Map<String, Object> acc;
         try {
             acc = job.getAccumulators().get(5, TimeUnit.SECONDS);
