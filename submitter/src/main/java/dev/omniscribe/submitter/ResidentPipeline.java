@@ -44,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -351,6 +352,12 @@ final class ResidentPipeline implements Transcriber {
 
     private StreamExecutionEnvironment environment(JobOptions options) {
         Configuration conf = options.flinkConfiguration();
+        // A job that never ends must outlive a failed task (an engine fault, a lost task
+        // manager): without checkpoints Flink would not restart it at all. A restarted job lists
+        // the inbox again and redoes the files in flight; their outputs are written atomically.
+        if (!conf.contains(RestartStrategyOptions.RESTART_STRATEGY)) {
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        }
         if (config.remote()) {
             FlinkAddress address = FlinkAddress.parse(config.flinkAddress());
             String[] jars =
