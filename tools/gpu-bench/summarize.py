@@ -20,8 +20,8 @@ import re
 import sys
 
 
-def engine_figures(results):
-    path = os.path.join(results, "engine.log")
+def engine_figures(results, name="engine.log"):
+    path = os.path.join(results, name)
     if not os.path.exists(path):
         return None
     text = open(path).read()
@@ -77,6 +77,8 @@ def job_figures(d):
     audio = 0.0
     segments = []
     out = run["output"]
+    if not os.path.isdir(out):  # results copied elsewhere with the outputs beside them
+        out = os.path.join(os.path.dirname(os.path.abspath(d)), "..", os.path.basename(out))
     for j in glob.glob(os.path.join(out, "**", "*.json"), recursive=True):
         try:
             o = json.load(open(j))
@@ -125,6 +127,9 @@ def job_figures(d):
     }
 
 
+TOKENS_NOTE = "same tokens (the job's batch shape),"
+
+
 def main():
     results = sys.argv[1]
     eng = engine_figures(results)
@@ -143,8 +148,20 @@ def main():
             f" (load {eng['load_s']:.0f}) | — / **{eng['audio_per_s']:.1f}×** | 100% | — |"
             f" {mem} | — | — |"
         )
+    for extra in sorted(glob.glob(os.path.join(results, "engine-*s.log"))):
+        e = engine_figures(results, os.path.basename(extra))
+        if e:
+            secs = e["audio_per_pass"] / e["segments"]
+            rows.append(
+                f"| engine-bench, batch {e['batch']}: {e['segments']} × {secs:g} s synthetic, {TOKENS_NOTE}"
+                f" {e['step_ms']:.2f} ms per decode step, first token {e['first_token_ms']} ms | {e['audio_per_pass']:.0f} s per pass |"
+                f" {e['ms_per_pass'] / 1000:.1f} per pass | — / {e['audio_per_s']:.1f}× |"
+                f" {100 * e['audio_per_s'] / eng['audio_per_s']:.0f}% | — | — | — | — |"
+            )
     for j in jobs:
         what = f"job, --parallelism {j['parallelism']} --gpus {j['gpus']}"
+        if j["engines_ready"] and j["engines_ready"] < j["parallelism"]:
+            what += f" ({j['parallelism']} slots share {j['engines_ready']} engine)"
         if j["decoders"] not in (None, "default"):
             what += f" --decode-parallelism {j['decoders']}"
         if j["batch_wait_ms"] not in (None, "default"):
