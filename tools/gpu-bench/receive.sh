@@ -17,7 +17,7 @@ src="$HOME/src"
 
 if [ ! -f "$src/.copied" ]; then
   rm -rf "$src" && mkdir -p "$src"
-  tar -c --exclude=./.stage -f - . | tar -x -f - -C "$src"
+  tar -c --exclude="./${stage#./}" -f - . | tar -x -f - -C "$src"   # the stage folder stays out
   touch "$src/.copied"
   echo "checkout copied to $src"
 fi
