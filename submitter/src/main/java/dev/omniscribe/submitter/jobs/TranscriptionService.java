@@ -23,12 +23,12 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +67,6 @@ public final class TranscriptionService implements AutoCloseable {
 
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Map<String, String> cache = new ConcurrentHashMap<>();
-    private final AtomicInteger unfinished = new AtomicInteger();
     private final ThreadPoolExecutor worker;
     private final ScheduledExecutorService housekeeping;
 
@@ -133,12 +132,10 @@ public final class TranscriptionService implements AutoCloseable {
             return job;
         }
         jobs.put(jobId, job);
-        unfinished.incrementAndGet();
         try {
             schedule(job, upload.file());
         } catch (RejectedExecutionException e) {
             jobs.remove(jobId);
-            unfinished.decrementAndGet();
             WorkDir.deleteTree(workDir.inputDir(jobId));
             throw new QueueFullException(queueCapacity);
         }
@@ -146,8 +143,19 @@ public final class TranscriptionService implements AutoCloseable {
         return job;
     }
 
+    /**
+     * Queues the job's run. Its task is in {@link #running} from before it can start until it ends
+     * or is cancelled, so the count of unfinished jobs is that map's size.
+     */
     private void schedule(Job job, Path input) {
-        running.put(job.id(), worker.submit(() -> run(job, input)));
+        FutureTask<Void> task = new FutureTask<>(() -> run(job, input), null);
+        running.put(job.id(), task);
+        try {
+            worker.execute(task);
+        } catch (RejectedExecutionException e) {
+            running.remove(job.id());
+            throw e;
+        }
     }
 
     /**
@@ -205,7 +213,7 @@ public final class TranscriptionService implements AutoCloseable {
 
     /** Jobs queued or running now. */
     public int unfinishedJobs() {
-        return unfinished.get();
+        return running.size();
     }
 
     /** Whether the model is in memory now; null when unknown (a remote cluster's). */
@@ -267,7 +275,6 @@ public final class TranscriptionService implements AutoCloseable {
     private void run(Job job, Path input) {
         if (!job.markRunning(clock.instant())) {
             running.remove(job.id());
-            unfinished.decrementAndGet();
             return;
         }
         try {
@@ -294,7 +301,6 @@ public final class TranscriptionService implements AutoCloseable {
             persistQuietly(job);
         } finally {
             running.remove(job.id());
-            unfinished.decrementAndGet();
         }
     }
 
@@ -368,9 +374,7 @@ public final class TranscriptionService implements AutoCloseable {
         }
         for (Job job : resume) {
             Path input = workDir.inputDir(job.id()).resolve(job.fileName());
-            unfinished.incrementAndGet();
             if (!Files.isRegularFile(input)) {
-                unfinished.decrementAndGet();
                 job.fail("the upload was lost in a restart", false, clock.instant());
                 persistQuietly(job);
                 continue;
