@@ -162,7 +162,7 @@ final class ResidentPipeline implements Transcriber {
                 config.gpus(),
                 config.idleTimeout(),
                 Storage.DEFAULT,
-                0);
+                config.fixedTokensPer30s());
     }
 
     private static FileOptions fileOptions(TranscribeOptions o) {
