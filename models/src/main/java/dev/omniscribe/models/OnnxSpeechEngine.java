@@ -236,6 +236,11 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     }
 
     @Override
+    public String decode(int[] tokenIds) {
+        return tokenizer.decode(tokenIds);
+    }
+
+    @Override
     public String languageQuestion() {
         return spec.defaultPrompt().detectLanguage();
     }
