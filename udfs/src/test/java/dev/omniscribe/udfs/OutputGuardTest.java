@@ -17,7 +17,15 @@ import dev.omniscribe.udfs.guard.RepetitionLoop;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.util.InterceptingTaskMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -76,11 +84,34 @@ class OutputGuardTest {
                 TinyModel.options(300_000, g));
     }
 
+    /** The task's metric group, handing out one operator group that keeps its metrics. */
+    private static final class Metrics extends InterceptingTaskMetricGroup {
+        final InterceptingOperatorMetricGroup operator = new InterceptingOperatorMetricGroup();
+
+        @Override
+        public InternalOperatorMetricGroup getOrAddOperator(
+                OperatorID id, String name, Map<String, String> variables) {
+            return operator;
+        }
+
+        long count(String counter) {
+            return ((Counter) operator.get(counter)).getCount();
+        }
+    }
+
     private static List<TranscribedSegment> run(EngineSettings settings, SegmentRecord... in)
             throws Exception {
-        try (var h =
-                new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
-                        new MicroBatchOperator<>(new TranscribeFunction(settings), in.length, 0))) {
+        return run(settings, new Metrics(), in);
+    }
+
+    private static List<TranscribedSegment> run(
+            EngineSettings settings, Metrics metrics, SegmentRecord... in) throws Exception {
+        try (MockEnvironment env = new MockEnvironmentBuilder().setMetricGroup(metrics).build();
+                var h =
+                        new OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment>(
+                                new MicroBatchOperator<>(
+                                        new TranscribeFunction(settings), in.length, 0),
+                                env)) {
             h.open();
             for (SegmentRecord s : in) {
                 h.processElement(s, 0);
@@ -138,8 +169,12 @@ class OutputGuardTest {
         int cut = RepetitionLoop.cutAt(raw.tokenIds());
         assertThat(cut).isPositive().isLessThan(60);
 
+        Metrics metrics = new Metrics();
         List<TranscribedSegment> out =
-                run(TinyModel.engine(), segment("loop.wav", 0, true, samples, greedy(8192)));
+                run(
+                        TinyModel.engine(),
+                        metrics,
+                        segment("loop.wav", 0, true, samples, greedy(8192)));
 
         TranscribedSegment t = out.get(0);
         assertThat(t.failed()).isFalse();
@@ -153,6 +188,15 @@ class OutputGuardTest {
                     .isEqualTo(engine.decode(Arrays.copyOf(raw.tokenIds(), cut)))
                     .isNotEqualTo(raw.text());
         }
+        // the Flink counters
+        assertThat(metrics.count("segmentsRepetition")).isEqualTo(1);
+        assertThat(metrics.count("segmentsMaxTokens")).isZero();
+        assertThat(metrics.count("segmentRetries")).isEqualTo(1);
+        assertThat(metrics.count("segmentRetriesRecovered"))
+                .isEqualTo(t.retry() == Finish.STOP ? 1 : 0);
+        assertThat(metrics.count("languageDetections")).isEqualTo(1);
+        assertThat(metrics.count("languagesUnknown")).isEqualTo(1);
+        assertThat(metrics.count("tokensGenerated")).isEqualTo(t.tokens() + 4L);
         FileTranscript merged = OrderedMergeFunction.merge(out);
         String json = OutputFormat.JSON.render(merged, merged.options().recorded());
         assertThat(json)
