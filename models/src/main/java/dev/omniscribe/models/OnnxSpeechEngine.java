@@ -214,14 +214,48 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      * The prompt a request is generated from: its rendered chat text (one {@code <|AUDIO|>}
      * placeholder) and token ids with the placeholder expanded to the audio token count. Reads only
      * the sample count.
+     *
+     * <p>The user turn holds the instruction (the request's own, else the folder's for the
+     * request's language), preceded by the folder's context line when the request gives context,
+     * before or after the audio as the folder says; an instruction of the request's own that holds
+     * {@link GenerationOptions#AUDIO_MARKER} puts the audio there instead.
      */
     public Prompt prompt(GenerationRequest request) {
         int frames = mel.frames(request.samples().length);
         GenerationOptions o = request.options();
+        ModelSpec.DefaultPrompt folder = spec.defaultPrompt();
+        String instruction =
+                folder.withContext(
+                        o.userPrompt() != null ? o.userPrompt() : folder.instruction(o.language()),
+                        o.context());
+        String before;
+        String after;
+        int marker = instruction.indexOf(GenerationOptions.AUDIO_MARKER);
+        if (o.userPrompt() != null && marker >= 0) {
+            before = instruction.substring(0, marker);
+            after = instruction.substring(marker + GenerationOptions.AUDIO_MARKER.length());
+        } else if (folder.instructionFirst()) {
+            before = instruction;
+            after = "";
+        } else {
+            before = "";
+            after = instruction;
+        }
         return tokenizer.prompt(
-                o.systemPrompt() != null ? o.systemPrompt() : spec.defaultPrompt().system(),
-                o.userPrompt() != null ? o.userPrompt() : spec.defaultPrompt().user(),
+                o.systemPrompt() != null ? o.systemPrompt() : folder.system(),
+                before,
+                after,
                 AudioTokens.forFrames(frames));
+    }
+
+    @Override
+    public String decode(int[] tokenIds) {
+        return tokenizer.decode(tokenIds);
+    }
+
+    @Override
+    public String languageQuestion() {
+        return spec.defaultPrompt().detectLanguage();
     }
 
     /**

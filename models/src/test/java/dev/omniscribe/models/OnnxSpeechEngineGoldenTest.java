@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Greedy token ids of the engine on the tiny model (fp32 and AWQ int4 folders, repetition penalty
  * 1.0 and 1.1) against transformers' {@code generate} (golden.json): identical, token for token,
  * single and left-padded batched, with the generation loop in the graph ({@code generate.onnx}) and
- * in Java ({@code decoder.onnx} step by step).
+ * in Java ({@code decoder.onnx} step by step). Every request gives the goldens' own prompt ({@link
+ * Golden#withGoldenPrompt}), so the model folder's default prompt may change.
  */
 class OnnxSpeechEngineGoldenTest {
 
@@ -62,7 +63,8 @@ class OnnxSpeechEngineGoldenTest {
 
     private static GenerationOptions greedy(double penalty) {
         int max = Golden.json().get("generation").get("max_new_tokens").asInt();
-        return GenerationOptions.greedy(max).withRepetitionPenalty(penalty);
+        return Golden.withGoldenPrompt(
+                GenerationOptions.greedy(max).withRepetitionPenalty(penalty));
     }
 
     private static String key(double penalty) {

@@ -8,6 +8,7 @@ import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
+import dev.omniscribe.udfs.guard.OutputGuard;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
 import dev.omniscribe.udfs.text.ChineseConversion;
@@ -148,11 +149,54 @@ public final class TranscribeCommand implements Callable<Integer> {
                     "OpenCC conversion: none, s2t, t2s, s2tw, s2hk (default: ${DEFAULT-VALUE}).")
     String opencc;
 
-    @Option(names = "--prompt", description = "Instruction after the audio (default: the model's).")
+    @Option(
+            names = "--language",
+            description =
+                    "Spoken language, an ISO 639-1 code (en, zh, fr, ...), named in the model's"
+                            + " instruction (default: none; the JSON reports the language the"
+                            + " model detects on the first segment).")
+    String language;
+
+    @Option(
+            names = "--context",
+            description =
+                    "Context for the transcription, given to the model before its instruction:"
+                            + " earlier text, names, spelling.")
+    String context;
+
+    @Option(
+            names = "--prompt",
+            description =
+                    "The whole instruction, replacing the model's (and its language wording);"
+                            + " {audio} in it marks where the audio stands (default: the"
+                            + " model's).")
     String prompt;
 
     @Option(names = "--system-prompt", description = "System message (default: the model's).")
     String systemPrompt;
+
+    @Option(
+            names = "--tokens-per-second",
+            defaultValue = "" + OutputGuard.DEFAULT_TOKENS_PER_SECOND,
+            description =
+                    "Token budget per second of a segment's audio, within --max-new-tokens; 0"
+                            + " leaves only --max-new-tokens (default: ${DEFAULT-VALUE}).")
+    double tokensPerSecond;
+
+    @Option(
+            names = "--tokens-per-segment",
+            defaultValue = "" + OutputGuard.DEFAULT_EXTRA_TOKENS,
+            description =
+                    "Token budget every segment gets on top of its seconds (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int tokensPerSegment;
+
+    @Option(
+            names = "--no-repetition-check",
+            description =
+                    "Keep looping output: do not cut repetition loops, nor retry segments that"
+                            + " loop or hit their budget.")
+    boolean noRepetitionCheck;
 
     @Option(names = "--overwrite", description = "Transcribe files whose outputs already exist.")
     boolean overwrite;
@@ -298,7 +342,14 @@ public final class TranscribeCommand implements Callable<Integer> {
                 SegmentationSettings.ofSeconds(segmentDuration),
                 new BatchSettings(batchSize(), batchWaitMs, batchLookahead),
                 new GenerationOptions(
-                        maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt),
+                        maxNewTokens,
+                        temperature,
+                        repetitionPenalty,
+                        seed,
+                        systemPrompt,
+                        prompt,
+                        language,
+                        context),
                 s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc),
                 ffmpegDir,
                 parallelism(),
@@ -307,7 +358,8 @@ public final class TranscribeCommand implements Callable<Integer> {
                 gpus,
                 Duration.ZERO, // a batch job: unload the engine as soon as its last task closes
                 storage,
-                fixedTokensPer30s);
+                fixedTokensPer30s,
+                new OutputGuard(tokensPerSecond, tokensPerSegment, !noRepetitionCheck));
     }
 
     @Override

@@ -13,8 +13,12 @@ import java.util.Locale;
  * @param temperature 0 for greedy decoding, else the sampling temperature
  * @param repetitionPenalty transformers-style repetition penalty; 1 disables it
  * @param s2t convert Simplified to Traditional Chinese (OpenCC s2t)
- * @param prompt instruction given to the model instead of the model folder's default; null for the
- *     default
+ * @param prompt the whole instruction given to the model instead of the model folder's (and its
+ *     language wording); null for the folder's
+ * @param language ISO 639-1 code of the spoken language, named in the model's instruction; null
+ *     when not given (the transcript reports the language detected)
+ * @param context context for the transcription (earlier text, names, spelling), given to the model
+ *     before its instruction; null for none
  */
 public record TranscribeOptions(
         int segmentDurationS,
@@ -22,7 +26,28 @@ public record TranscribeOptions(
         double temperature,
         double repetitionPenalty,
         boolean s2t,
-        String prompt) {
+        String prompt,
+        String language,
+        String context) {
+
+    /** Options without language or context. */
+    public TranscribeOptions(
+            int segmentDurationS,
+            int maxNewTokens,
+            double temperature,
+            double repetitionPenalty,
+            boolean s2t,
+            String prompt) {
+        this(
+                segmentDurationS,
+                maxNewTokens,
+                temperature,
+                repetitionPenalty,
+                s2t,
+                prompt,
+                null,
+                null);
+    }
 
     /** Longest segment the model accepts, in seconds. */
     public static final int MAX_SEGMENT_DURATION_S =
@@ -49,8 +74,6 @@ public record TranscribeOptions(
                             + " seconds (the model truncates longer audio), got "
                             + segmentDurationS);
         }
-        // The engine's own limits and messages.
-        new GenerationOptions(maxNewTokens, temperature, repetitionPenalty, 0L, null, null);
         if (prompt != null && prompt.isBlank()) {
             prompt = null;
         }
@@ -58,24 +81,58 @@ public record TranscribeOptions(
             throw new IllegalArgumentException(
                     "prompt must be at most " + MAX_PROMPT_CHARS + " characters");
         }
+        if (context != null && context.isBlank()) {
+            context = null;
+        }
+        if (context != null && context.length() > MAX_PROMPT_CHARS) {
+            throw new IllegalArgumentException(
+                    "context must be at most " + MAX_PROMPT_CHARS + " characters");
+        }
+        // The engine's own limits and messages; the language in lower case.
+        language =
+                new GenerationOptions(
+                                maxNewTokens,
+                                temperature,
+                                repetitionPenalty,
+                                0L,
+                                null,
+                                null,
+                                language,
+                                null)
+                        .language();
     }
 
     /** These options as the engine's, with the model folder's system prompt. */
     public GenerationOptions generation() {
         return new GenerationOptions(
-                maxNewTokens, temperature, repetitionPenalty, 0L, null, prompt);
+                maxNewTokens, temperature, repetitionPenalty, 0L, null, prompt, language, context);
+    }
+
+    /** The same options for the spoken language {@code code}, or null for none. */
+    public TranscribeOptions withLanguage(String code) {
+        return new TranscribeOptions(
+                segmentDurationS,
+                maxNewTokens,
+                temperature,
+                repetitionPenalty,
+                s2t,
+                prompt,
+                code,
+                context);
     }
 
     /** A stable text form of every option, for cache keys and job records. */
     public String canonical() {
         return String.format(
                 Locale.ROOT,
-                "segment_duration=%d;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s",
+                "segment_duration=%d;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s;language=%s;context=%s",
                 segmentDurationS,
                 maxNewTokens,
                 Double.toString(temperature),
                 Double.toString(repetitionPenalty),
                 s2t,
-                prompt == null ? "" : prompt);
+                prompt == null ? "" : prompt,
+                language == null ? "" : language,
+                context == null ? "" : context);
     }
 }

@@ -1,5 +1,6 @@
 package dev.omniscribe.udfs;
 
+import dev.omniscribe.models.Languages;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -108,6 +109,15 @@ public final class OrderedMergeFunction
                 firstFailure = s;
             }
         }
+        String language = first.options().generation().language();
+        if (language == null) {
+            language =
+                    ordered.stream()
+                            .map(TranscribedSegment::language)
+                            .filter(java.util.Objects::nonNull)
+                            .findFirst()
+                            .orElse(Languages.UNKNOWN);
+        }
         if (firstFailure != null) {
             return new FileTranscript(
                     first.fileId(),
@@ -119,14 +129,20 @@ public final class OrderedMergeFunction
                     new TranscriptSegment[0],
                     firstFailure.failedStage(),
                     firstFailure.error(),
-                    first.options());
+                    first.options(),
+                    language);
         }
         TranscriptSegment[] segments =
                 ordered.stream()
                         .map(
                                 s ->
                                         new TranscriptSegment(
-                                                s.index(), s.startMs(), s.endMs(), s.text()))
+                                                s.index(),
+                                                s.startMs(),
+                                                s.endMs(),
+                                                s.text(),
+                                                s.finish(),
+                                                s.retry()))
                         .toArray(TranscriptSegment[]::new);
         return new FileTranscript(
                 first.fileId(),
@@ -138,6 +154,7 @@ public final class OrderedMergeFunction
                 segments,
                 null,
                 null,
-                first.options());
+                first.options(),
+                language);
     }
 }

@@ -15,6 +15,11 @@ package dev.omniscribe.udfs;
  * @param model short name of the model that produced the text
  * @param failedStage {@code decode} or {@code transcribe} on failure, else null
  * @param error the failure message, else null
+ * @param options how the file is transcribed
+ * @param language the language detected on this segment (an ISO 639-1 code or {@code unknown}) when
+ *     it is the one the file's language was asked on, else null
+ * @param finish how its generation ended
+ * @param retry how its retry ended, or null when it was not retried
  */
 public record TranscribedSegment(
         String fileId,
@@ -29,7 +34,48 @@ public record TranscribedSegment(
         String model,
         String failedStage,
         String error,
-        FileOptions options) {
+        FileOptions options,
+        String language,
+        Finish finish,
+        Finish retry) {
+
+    public TranscribedSegment {
+        finish = finish == null ? Finish.STOP : finish;
+    }
+
+    /** A segment with no language detected that stopped by itself (or failed). */
+    public TranscribedSegment(
+            String fileId,
+            String relativePath,
+            long sizeBytes,
+            int index,
+            long startMs,
+            long endMs,
+            boolean last,
+            String text,
+            int tokens,
+            String model,
+            String failedStage,
+            String error,
+            FileOptions options) {
+        this(
+                fileId,
+                relativePath,
+                sizeBytes,
+                index,
+                startMs,
+                endMs,
+                last,
+                text,
+                tokens,
+                model,
+                failedStage,
+                error,
+                options,
+                null,
+                Finish.STOP,
+                null);
+    }
 
     public boolean failed() {
         return failedStage != null;

@@ -140,6 +140,7 @@ public enum OutputFormat {
         root.put("file", t.relativePath());
         root.put("duration", Timestamps.seconds(t.durationMs()));
         root.put("model", t.model());
+        root.put("language", t.language());
         root.set("options", JSON_MAPPER.valueToTree(options));
         ArrayNode segments = root.putArray("segments");
         for (TranscriptSegment s : t.segments()) {
@@ -148,6 +149,10 @@ public enum OutputFormat {
             o.put("start", Timestamps.seconds(s.startMs()));
             o.put("end", Timestamps.seconds(s.endMs()));
             o.put("text", s.text());
+            o.put("finish", s.finish().json());
+            if (s.retry() != null) {
+                o.put("retry", s.retry().json());
+            }
         }
         root.put("text", txt(t).strip());
         try {
