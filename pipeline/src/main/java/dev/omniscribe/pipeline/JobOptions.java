@@ -10,6 +10,7 @@ import dev.omniscribe.udfs.text.ChineseConversion;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -40,6 +41,9 @@ import org.apache.flink.configuration.TaskManagerOptions;
  * @param storage how {@code s3a://} paths are reached
  * @param fixedTokensPer30s 0, or for benchmarks the tokens every 30 s of audio generates (see
  *     {@link EngineSettings#fixedTokensPer30s()})
+ * @param metricsPort null, or the port (or range {@code 9249-9260}: the first free one) where
+ *     Flink's Prometheus reporter serves the job's metrics ({@link #PROMETHEUS_REPORTER}); a
+ *     cluster's own configuration decides there
  */
 public record JobOptions(
         String modelDir,
@@ -54,7 +58,13 @@ public record JobOptions(
         int gpus,
         Duration idleTimeout,
         Storage storage,
-        int fixedTokensPer30s) {
+        int fixedTokensPer30s,
+        String metricsPort) {
+
+    /**
+     * Name of the Prometheus reporter in Flink's configuration ({@code metrics.reporter.prom.*}).
+     */
+    public static final String PROMETHEUS_REPORTER = "prom";
 
     public JobOptions {
         Objects.requireNonNull(modelDir, "modelDir");
@@ -79,6 +89,24 @@ public record JobOptions(
         if (gpus < 0) {
             throw new IllegalArgumentException("GPUs must be 0 (CPU) or more, got " + gpus);
         }
+        if (metricsPort != null) {
+            checkPortRange(metricsPort);
+        }
+    }
+
+    private static void checkPortRange(String ports) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?").matcher(ports);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(
+                    "metrics port must be a port or a range like 9249-9260, got '" + ports + "'");
+        }
+        int from = Integer.parseInt(m.group(1));
+        int to = m.group(2) == null ? from : Integer.parseInt(m.group(2));
+        if (from < 1 || to > 65535 || to < from) {
+            throw new IllegalArgumentException(
+                    "metrics port must lie in 1..65535 (a range low-high), got '" + ports + "'");
+        }
     }
 
     /**
@@ -99,7 +127,8 @@ public record JobOptions(
                 0,
                 Duration.ZERO,
                 Storage.DEFAULT,
-                0);
+                0,
+                null);
     }
 
     /**
@@ -164,6 +193,13 @@ public record JobOptions(
         // otherwise add that wait at every exchange to each file's latency.
         if (!conf.contains(ExecutionOptions.BUFFER_TIMEOUT)) {
             conf.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ZERO);
+        }
+        if (metricsPort != null) {
+            String prefix = "metrics.reporter." + PROMETHEUS_REPORTER + ".";
+            conf.set(
+                    ConfigOptions.key(prefix + "factory.class").stringType().noDefaultValue(),
+                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            conf.set(ConfigOptions.key(prefix + "port").stringType().noDefaultValue(), metricsPort);
         }
         // Only the embedded mini cluster reads this; a cluster has its own slots.
         if (!conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {

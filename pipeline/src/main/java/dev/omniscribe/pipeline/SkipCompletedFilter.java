@@ -1,6 +1,7 @@
 package dev.omniscribe.pipeline;
 
 import dev.omniscribe.udfs.AudioFile;
+import dev.omniscribe.udfs.JobMetrics;
 import dev.omniscribe.udfs.format.OutputLayout;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFilterFunction;
@@ -8,7 +9,7 @@ import org.apache.flink.metrics.Counter;
 
 /**
  * Drops inputs whose outputs are all present (a rerun picks up where the last one stopped). Metric
- * {@code filesSkipped}.
+ * {@value JobMetrics#FILES_SKIPPED}.
  */
 public final class SkipCompletedFilter extends RichFilterFunction<AudioFile> {
 
@@ -21,7 +22,9 @@ public final class SkipCompletedFilter extends RichFilterFunction<AudioFile> {
 
     @Override
     public void open(OpenContext openContext) {
-        skipped = getRuntimeContext().getMetricGroup().counter("filesSkipped");
+        skipped =
+                JobMetrics.group(getRuntimeContext().getMetricGroup())
+                        .counter(JobMetrics.FILES_SKIPPED);
     }
 
     @Override

@@ -224,6 +224,15 @@ public final class TranscribeCommand implements Callable<Integer> {
                     "Address buckets as endpoint/bucket/key (most S3-compatible stores need it).")
     boolean s3PathStyle;
 
+    @Option(
+            names = "--metrics-port",
+            paramLabel = "PORT[-PORT]",
+            description =
+                    "Serve the job's metrics for Prometheus at http://<host>:PORT/metrics (Flink's"
+                            + " Prometheus reporter; a range takes the first free port). Default:"
+                            + " off, or Flink's configuration.")
+    String metricsPort;
+
     private final PrintStream out;
     private final PrintStream err;
 
@@ -280,7 +289,8 @@ public final class TranscribeCommand implements Callable<Integer> {
                 gpus,
                 Duration.ZERO, // a batch job: unload the engine as soon as its last task closes
                 storage,
-                fixedTokensPer30s);
+                fixedTokensPer30s,
+                metricsPort);
     }
 
     @Override

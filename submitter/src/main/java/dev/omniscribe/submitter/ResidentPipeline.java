@@ -162,7 +162,8 @@ final class ResidentPipeline implements Transcriber {
                 config.gpus(),
                 config.idleTimeout(),
                 Storage.DEFAULT,
-                0);
+                0,
+                null);
     }
 
     private static FileOptions fileOptions(TranscribeOptions o) {

@@ -20,8 +20,8 @@ import org.apache.flink.util.Collector;
  * known from the record flagged {@code last}. A file with any failed record becomes a failed
  * transcript (the first failure by index). State for the file is cleared when it is emitted.
  *
- * <p>Accumulators {@code filesDone} and {@code filesFailed}; metrics of the same names and {@code
- * tokens}.
+ * <p>Accumulators {@code filesDone} and {@code filesFailed}; metrics {@value JobMetrics#FILES_DONE}
+ * and {@value JobMetrics#FILES_FAILED} ({@link JobMetrics}).
  */
 public final class OrderedMergeFunction
         extends KeyedProcessFunction<String, TranscribedSegment, FileTranscript> {
@@ -34,7 +34,6 @@ public final class OrderedMergeFunction
     private transient ValueState<Integer> count;
     private transient Counter done;
     private transient Counter failed;
-    private transient Counter tokens;
 
     @Override
     public void open(OpenContext openContext) {
@@ -47,10 +46,9 @@ public final class OrderedMergeFunction
                                         TypeInformation.of(TranscribedSegment.class)));
         expected = getRuntimeContext().getState(new ValueStateDescriptor<>("expected", Types.INT));
         count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.INT));
-        var metrics = getRuntimeContext().getMetricGroup();
-        done = metrics.counter(FILES_DONE);
-        failed = metrics.counter(FILES_FAILED);
-        tokens = metrics.counter("tokens");
+        var metrics = JobMetrics.group(getRuntimeContext().getMetricGroup());
+        done = metrics.counter(JobMetrics.FILES_DONE);
+        failed = metrics.counter(JobMetrics.FILES_FAILED);
         getRuntimeContext().getIntCounter(FILES_DONE);
         getRuntimeContext().getIntCounter(FILES_FAILED);
     }
@@ -86,7 +84,6 @@ public final class OrderedMergeFunction
             getRuntimeContext().getIntCounter(FILES_FAILED).add(1);
         } else {
             done.inc();
-            tokens.inc(t.tokens());
             getRuntimeContext().getIntCounter(FILES_DONE).add(1);
         }
         out.collect(t);

@@ -2,6 +2,7 @@ package dev.omniscribe.udfs.sink;
 
 import dev.omniscribe.udfs.FileOptions;
 import dev.omniscribe.udfs.FileTranscript;
+import dev.omniscribe.udfs.JobMetrics;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import java.io.IOException;
@@ -31,7 +32,9 @@ public final class TranscriptSink implements Sink<FileTranscript> {
 
     @Override
     public SinkWriter<FileTranscript> createWriter(WriterInitContext context) {
-        return new Writer(layout, context.metricGroup().counter("transcriptsWritten"));
+        return new Writer(
+                layout,
+                JobMetrics.group(context.metricGroup()).counter(JobMetrics.TRANSCRIPTS_WRITTEN));
     }
 
     private static final class Writer implements SinkWriter<FileTranscript> {
