@@ -37,6 +37,7 @@ public final class HttpApp {
                 new TranscribeController(intake, service, config.defaults());
         OpenAiController openAi = new OpenAiController(intake, config.defaults());
         HealthController health = new HealthController(service, gpu);
+        ServiceMetrics metrics = new ServiceMetrics(service, gpu);
         SecurityHeaders headers = new SecurityHeaders();
         BearerAuth auth = new BearerAuth(config.apiKey());
         RateLimiter rateLimiter = new RateLimiter(config.rateLimitPerMinute(), Clock.systemUTC());
@@ -63,7 +64,10 @@ public final class HttpApp {
                     cfg.routes.before(auth::check);
                     cfg.routes.before(rateLimiter::check);
 
+                    cfg.routes.after(metrics::countRequest);
+
                     cfg.routes.get("/health", health::health);
+                    cfg.routes.get("/metrics", metrics::scrape);
                     cfg.routes.post("/transcribe", transcribe::transcribe);
                     cfg.routes.post("/transcribe/json", transcribe::transcribeJson);
                     cfg.routes.post("/transcribe/srt", transcribe::transcribeSrt);
