@@ -22,8 +22,11 @@ import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -302,6 +305,11 @@ public final class TranscribeCommand implements Callable<Integer> {
         Duration watchInterval =
                 watch == null ? null : parseDuration(watch.isEmpty() ? pollInterval : watch);
         Configuration conf = jobOptions(modelDir, Storage.DEFAULT).flinkConfiguration();
+        // Progress comes from accumulators, which task managers send with their heartbeats: the
+        // embedded cluster's every second (a cluster keeps its own interval).
+        if (!conf.contains(HeartbeatManagerOptions.HEARTBEAT_INTERVAL)) {
+            conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
+        }
         JobOptions options = jobOptions(modelDir, storage(conf, s3Endpoint, s3PathStyle));
         Storage storage = options.storage();
         OutputLayout layout = new OutputLayout(outputUri, formatList, storage);
@@ -337,16 +345,21 @@ public final class TranscribeCommand implements Callable<Integer> {
                 AudioSources.folder(inputUri, excluded, watchInterval, storage),
                 new TranscriptSink(layout),
                 new FailureSink(layout),
-                new ProgressSink(scan.files(), scan.bytes()),
                 settings);
 
         long start = System.nanoTime();
-        JobExecutionResult result = env.execute("omniscribe transcribe " + input);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (!result.isJobExecutionResult()) {
-            out.println("submitted job " + result.getJobID());
+        JobClient job = env.executeAsync("omniscribe transcribe " + input);
+        if (!env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+            out.println("submitted job " + job.getJobID());
             return 0;
         }
+        JobExecutionResult result;
+        try (JobProgress progress =
+                JobProgress.start(job, scan.files(), scan.bytes(), out, System.console() != null)) {
+            result = job.getJobExecutionResult().get();
+            progress.finish(result.getAllAccumulatorResults());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
         int done = intAccumulator(result, OrderedMergeFunction.FILES_DONE);
         int failed = intAccumulator(result, OrderedMergeFunction.FILES_FAILED);
         out.printf(

@@ -100,7 +100,6 @@ class FaultToleranceTest {
                 AudioSources.folder(in.toUri().toString(), null, null),
                 new TranscriptSink(layout),
                 new FailureSink(layout),
-                new ProgressSink(0, 0),
                 settings,
                 transcribe);
         return env.executeAsync("fault test");

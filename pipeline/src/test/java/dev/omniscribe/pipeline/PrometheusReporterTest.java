@@ -74,7 +74,6 @@ class PrometheusReporterTest {
                 AudioSources.folder(in.toUri().toString(), null, Duration.ofMillis(500)),
                 new TranscriptSink(layout),
                 new FailureSink(layout),
-                null,
                 options.settings(true, null));
         JobClient job = env.executeAsync("prometheus");
         try {

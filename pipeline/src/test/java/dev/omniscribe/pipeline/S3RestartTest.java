@@ -111,7 +111,6 @@ class S3RestartTest {
                     AudioSources.folder("s3a://restart/in", null, null, storage),
                     new TranscriptSink(layout),
                     new FailureSink(layout),
-                    null,
                     S3TranscribeTest.settings(storage, layout));
             long start = System.nanoTime();
             JobClient job = env.executeAsync("s3 restart");

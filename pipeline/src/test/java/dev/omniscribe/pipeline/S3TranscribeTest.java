@@ -216,7 +216,6 @@ class S3TranscribeTest {
                         AudioSources.folder(input, null, watch, storage),
                         new TranscriptSink(layout),
                         new FailureSink(layout),
-                        null,
                         settings(storage, skipCompleted ? layout : null));
         if (extra != null) {
             merged.sinkTo(extra).uid("collect").name("collect").setParallelism(1);

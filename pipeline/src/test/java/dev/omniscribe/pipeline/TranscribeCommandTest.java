@@ -58,6 +58,60 @@ class TranscribeCommandTest {
     }
 
     @Test
+    void theSubmittingCommandPrintsProgressFromTheJobsAccumulatorsAndOperatorsPrintNothing()
+            throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        AudioFixtures.write(in.resolve("a.wav"), Pattern.SPEECH, 7.2, 16_000, 1);
+        AudioFixtures.write(in.resolve("b.wav"), Pattern.SPEECH, 3.6, 16_000, 1);
+        ByteArrayOutputStream commandOut = new ByteArrayOutputStream();
+        ByteArrayOutputStream processOut = new ByteArrayOutputStream();
+        PrintStream systemOut = System.out;
+        int exit;
+        // Whatever the job's operators might print goes to System.out, not the command's out.
+        System.setOut(new PrintStream(processOut, true, StandardCharsets.UTF_8));
+        try {
+            exit =
+                    new picocli.CommandLine(
+                                    new TranscribeCommand(
+                                            new PrintStream(
+                                                    commandOut, true, StandardCharsets.UTF_8),
+                                            System.err))
+                            .execute(
+                                    "--input",
+                                    in.toString(),
+                                    "--output",
+                                    work.resolve("out").toString(),
+                                    "--model",
+                                    TinyModel.dir().toString(),
+                                    "--max-new-tokens",
+                                    "1",
+                                    "--formats",
+                                    "txt");
+        } finally {
+            System.setOut(systemOut);
+        }
+
+        assertThat(exit).isZero();
+        String printed = commandOut.toString(StandardCharsets.UTF_8);
+        // 10.8 s of audio = 0.003 h, from the accumulators of the finished job.
+        assertThat(printed)
+                .containsPattern("\\[progress] 2/2 files, 0\\.00 h audio, \\d+x real time");
+        assertThat(printed).contains("2 files transcribed, 0 failed");
+        assertThat(processOut.toString(StandardCharsets.UTF_8)).doesNotContain("[progress]");
+    }
+
+    @Test
+    void progressLineShowsFilesAudioSpeedAndAnEtaByBytes() {
+        JobProgress.Figures f = new JobProgress.Figures(3, 1, 900_000, 400);
+        assertThat(JobProgress.line(f, 10, 1000, 60))
+                .isEqualTo(
+                        "[progress] 4/10 files (1 failed), 0.25 h audio, 15x real time, ETA"
+                                + " 0:01:30");
+        assertThat(JobProgress.line(new JobProgress.Figures(2, 0, 7_200_000, 1000), 2, 1000, 36))
+                .isEqualTo("[progress] 2/2 files, 2.00 h audio, 200x real time");
+    }
+
+    @Test
     void refusesSegmentsLongerThanTheModelReadsWithExitCodeTwo() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream saved = System.err;

@@ -104,7 +104,6 @@ class TranscribeJobMiniClusterTest {
                 AudioSources.folder(in.toUri().toString(), null, null),
                 new TranscriptSink(layout),
                 new FailureSink(layout),
-                new ProgressSink(0, 0),
                 settings);
         env.execute("test");
     }

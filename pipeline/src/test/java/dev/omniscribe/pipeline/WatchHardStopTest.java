@@ -64,7 +64,6 @@ class WatchHardStopTest {
                 AudioSources.folder(in.toUri().toString(), null, POLL),
                 new TranscriptSink(layout),
                 new FailureSink(layout),
-                new ProgressSink(0, 0),
                 // As the command without --overwrite: completed inputs are skipped.
                 PipelineTests.tinyJob(SEGMENTS, 4, 4, layout, null));
         return env.executeAsync("watch hard stop");

@@ -126,7 +126,6 @@ final class ResidentPipeline implements Transcriber {
                 AudioSources.inbox(inbox.toUri().toString(), INBOX_POLL),
                 new TranscriptSink(layout),
                 new FailureMarkerSink(layout),
-                null,
                 options.settings(!config.remote(), null));
         try {
             this.job = env.executeAsync("omniscribe service " + workDir.root().getFileName());

@@ -20,14 +20,21 @@ import org.apache.flink.util.Collector;
  * known from the record flagged {@code last}. A file with any failed record becomes a failed
  * transcript (the first failure by index). State for the file is cleared when it is emitted.
  *
- * <p>Accumulators {@code filesDone} and {@code filesFailed}; metrics {@value JobMetrics#FILES_DONE}
- * and {@value JobMetrics#FILES_FAILED} ({@link JobMetrics}).
+ * <p>Accumulators {@value #FILES_DONE}, {@value #FILES_FAILED}, {@value #AUDIO_MS_DONE} and {@value
+ * #BYTES_DONE} (for the submitting command's progress); metrics {@value JobMetrics#FILES_DONE} and
+ * {@value JobMetrics#FILES_FAILED} ({@link JobMetrics}).
  */
 public final class OrderedMergeFunction
         extends KeyedProcessFunction<String, TranscribedSegment, FileTranscript> {
 
     public static final String FILES_DONE = "filesDone";
     public static final String FILES_FAILED = "filesFailed";
+
+    /** Accumulator: milliseconds of audio in the files transcribed. */
+    public static final String AUDIO_MS_DONE = "audioMillisecondsDone";
+
+    /** Accumulator: bytes of the input files finished, transcribed or failed. */
+    public static final String BYTES_DONE = "bytesDone";
 
     private transient MapState<Integer, TranscribedSegment> received;
     private transient ValueState<Integer> expected;
@@ -51,6 +58,8 @@ public final class OrderedMergeFunction
         failed = metrics.counter(JobMetrics.FILES_FAILED);
         getRuntimeContext().getIntCounter(FILES_DONE);
         getRuntimeContext().getIntCounter(FILES_FAILED);
+        getRuntimeContext().getLongCounter(AUDIO_MS_DONE);
+        getRuntimeContext().getLongCounter(BYTES_DONE);
     }
 
     @Override
@@ -85,7 +94,9 @@ public final class OrderedMergeFunction
         } else {
             done.inc();
             getRuntimeContext().getIntCounter(FILES_DONE).add(1);
+            getRuntimeContext().getLongCounter(AUDIO_MS_DONE).add(t.durationMs());
         }
+        getRuntimeContext().getLongCounter(BYTES_DONE).add(t.sizeBytes());
         out.collect(t);
     }
 
