@@ -7,6 +7,7 @@ import dev.omniscribe.udfs.OrderedMergeFunction;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.format.Provenance;
 import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
@@ -325,16 +326,20 @@ public final class TranscribeCommand implements Callable<Integer> {
 
         String excluded = isInside(outputUri, inputUri) ? outputUri : null;
         Scan scan =
-                scan(inputUri, excluded, overwrite ? null : layout, storage, watchInterval != null);
+                scan(
+                        inputUri,
+                        excluded,
+                        overwrite ? null : layout,
+                        Provenance.of(modelDir, settings.fileOptions()),
+                        storage,
+                        watchInterval != null);
         out.printf(
                 Locale.ROOT,
                 "%d files (%.1f MB) to transcribe from %s%s%n",
                 scan.files(),
                 scan.bytes() / 1e6,
                 input,
-                scan.skipped() > 0
-                        ? ", " + scan.skipped() + " already done (--overwrite redoes them)"
-                        : "");
+                scan.describeReruns(layout.formats().contains(OutputFormat.JSON)));
 
         if (watchInterval != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             // The source's record of files handed out, and _failures.jsonl, follow checkpoints.
@@ -343,7 +348,7 @@ public final class TranscribeCommand implements Callable<Integer> {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(inputUri, excluded, watchInterval, storage),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, modelDir),
                 new FailureSink(layout),
                 settings);
 
@@ -396,7 +401,42 @@ public final class TranscribeCommand implements Callable<Integer> {
                 && (c.equals(p) || c.startsWith(ps));
     }
 
-    record Scan(long files, long bytes, long skipped) {}
+    /**
+     * What the input holds for this run.
+     *
+     * @param files inputs to transcribe
+     * @param bytes their size
+     * @param skipped inputs whose outputs this model made with these options
+     * @param otherModel inputs whose outputs another model made (redone)
+     * @param otherOptions inputs whose outputs were made with other options (redone)
+     */
+    record Scan(long files, long bytes, long skipped, long otherModel, long otherOptions) {
+
+        /** {@code ", 3 already done (...), 2 redone: made by another model"}, or nothing. */
+        String describeReruns(boolean recorded) {
+            StringBuilder sb = new StringBuilder();
+            if (skipped > 0) {
+                sb.append(", ")
+                        .append(skipped)
+                        .append(" skipped: already done")
+                        .append(recorded ? " by this model with these options" : "")
+                        .append(" (--overwrite redoes them)");
+            }
+            if (otherModel + otherOptions > 0) {
+                sb.append(", ").append(otherModel + otherOptions).append(" redone: made");
+                if (otherModel > 0) {
+                    sb.append(" by another model (").append(otherModel).append(')');
+                }
+                if (otherOptions > 0) {
+                    sb.append(otherModel > 0 ? " or" : "")
+                            .append(" with other options (")
+                            .append(otherOptions)
+                            .append(')');
+                }
+            }
+            return sb.toString();
+        }
+    }
 
     /**
      * Counts the inputs the job will transcribe. An S3 prefix with nothing below it yet is fine
@@ -406,6 +446,7 @@ public final class TranscribeCommand implements Callable<Integer> {
             String inputUri,
             String excluded,
             OutputLayout skipCompleted,
+            Provenance expected,
             Storage storage,
             boolean watching)
             throws IOException {
@@ -423,17 +464,25 @@ public final class TranscribeCommand implements Callable<Integer> {
         long files = 0;
         long bytes = 0;
         long skipped = 0;
+        long otherModel = 0;
+        long otherOptions = 0;
         for (AudioFileLister.Listed f :
                 AudioFileLister.list(root, new AudioFileFilter(inputUri, excluded), storage)) {
             String rel = AudioFileFormat.relativePath(inputUri, f.path());
-            if (skipCompleted != null && skipCompleted.isComplete(rel)) {
+            OutputLayout.Existing existing =
+                    skipCompleted == null
+                            ? OutputLayout.Existing.MISSING
+                            : skipCompleted.check(rel, expected);
+            if (existing == OutputLayout.Existing.CURRENT) {
                 skipped++;
-            } else {
-                files++;
-                bytes += f.size();
+                continue;
             }
+            otherModel += existing == OutputLayout.Existing.OTHER_MODEL ? 1 : 0;
+            otherOptions += existing == OutputLayout.Existing.OTHER_OPTIONS ? 1 : 0;
+            files++;
+            bytes += f.size();
         }
-        return new Scan(files, bytes, skipped);
+        return new Scan(files, bytes, skipped, otherModel, otherOptions);
     }
 
     /**

@@ -73,7 +73,11 @@ public final class TranscribeJob {
                         .setParallelism(settings.decodeParallelism());
         if (settings.skipCompleted() != null) {
             files =
-                    files.filter(new SkipCompletedFilter(settings.skipCompleted()))
+                    files.filter(
+                                    new SkipCompletedFilter(
+                                            settings.skipCompleted(),
+                                            settings.engine().modelDir(),
+                                            settings.fileOptions()))
                             .uid("skip-completed")
                             .name("skip-completed")
                             .setParallelism(settings.decodeParallelism());

@@ -72,7 +72,7 @@ class PrometheusReporterTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, Duration.ofMillis(500)),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, TinyModel.dir().toString()),
                 new FailureSink(layout),
                 options.settings(true, null));
         JobClient job = env.executeAsync("prometheus");

@@ -214,7 +214,7 @@ class S3TranscribeTest {
                 TranscribeJob.build(
                         env,
                         AudioSources.folder(input, null, watch, storage),
-                        new TranscriptSink(layout),
+                        new TranscriptSink(layout, TinyModel.dir().toString()),
                         new FailureSink(layout),
                         settings(storage, skipCompleted ? layout : null));
         if (extra != null) {

@@ -101,6 +101,88 @@ class TranscribeCommandTest {
     }
 
     @Test
+    void aRerunSkipsOnlyWhatThisModelMadeWithTheseOptionsAndSaysWhyItRedoesTheRest()
+            throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        AudioFixtures.write(in.resolve("a.wav"), Pattern.SPEECH, 3, 16_000, 1);
+        AudioFixtures.write(in.resolve("b.wav"), Pattern.SPEECH, 2, 16_000, 1);
+        java.nio.file.Path out = work.resolve("out");
+        // The same model in another folder, its model.json changed in a way that keeps its meaning.
+        java.nio.file.Path otherModel = Files.createDirectories(work.resolve("other-model"));
+        try (var files = Files.list(TinyModel.dir())) {
+            for (java.nio.file.Path f : files.toList()) {
+                Files.copy(f, otherModel.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(
+                otherModel.resolve("model.json"), "\n", java.nio.file.StandardOpenOption.APPEND);
+
+        String first = runPrinting(in, out, TinyModel.dir(), "1");
+        assertThat(first).contains("2 files").contains("2 files transcribed");
+        com.fasterxml.jackson.databind.JsonNode json =
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(out.resolve("a.wav.json").toFile());
+        assertThat(json.path("model_sha256").asText())
+                .isEqualTo(
+                        dev.omniscribe.udfs.format.Provenance.modelSha256(
+                                TinyModel.dir().toString()))
+                .hasSize(64);
+        assertThat(json.path("options").path("max_new_tokens").asInt()).isEqualTo(1);
+
+        assertThat(runPrinting(in, out, TinyModel.dir(), "1"))
+                .contains(
+                        "0 files (0.0 MB) to transcribe from "
+                                + in
+                                + ", 2 skipped: already done by this model with these options"
+                                + " (--overwrite redoes them)");
+
+        assertThat(runPrinting(in, out, TinyModel.dir(), "2"))
+                .contains("2 files")
+                .contains(", 2 redone: made with other options (2)")
+                .contains("2 files transcribed");
+        assertThat(
+                        new com.fasterxml.jackson.databind.ObjectMapper()
+                                .readTree(out.resolve("b.wav.json").toFile())
+                                .path("options")
+                                .path("max_new_tokens")
+                                .asInt())
+                .isEqualTo(2);
+
+        assertThat(runPrinting(in, out, otherModel, "2"))
+                .contains(", 2 redone: made by another model (2)")
+                .contains("2 files transcribed");
+        assertThat(runPrinting(in, out, otherModel, "2")).contains("2 skipped");
+    }
+
+    private static String runPrinting(
+            java.nio.file.Path in,
+            java.nio.file.Path out,
+            java.nio.file.Path model,
+            String tokens) {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int exit =
+                new picocli.CommandLine(
+                                new TranscribeCommand(
+                                        new PrintStream(printed, true, StandardCharsets.UTF_8),
+                                        System.err))
+                        .execute(
+                                "--input",
+                                in.toString(),
+                                "--output",
+                                out.toString(),
+                                "--model",
+                                model.toString(),
+                                "--max-new-tokens",
+                                tokens,
+                                "--formats",
+                                "txt,json",
+                                "--decode-parallelism",
+                                "1");
+        assertThat(exit).isZero();
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
     void progressLineShowsFilesAudioSpeedAndAnEtaByBytes() {
         JobProgress.Figures f = new JobProgress.Figures(3, 1, 900_000, 400);
         assertThat(JobProgress.line(f, 10, 1000, 60))

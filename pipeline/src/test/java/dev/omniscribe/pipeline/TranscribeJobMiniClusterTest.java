@@ -102,7 +102,7 @@ class TranscribeJobMiniClusterTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, TinyModel.dir().toString()),
                 new FailureSink(layout),
                 settings);
         env.execute("test");

@@ -124,7 +124,7 @@ final class ResidentPipeline implements Transcriber {
         TranscribeJob.build(
                 env,
                 AudioSources.inbox(inbox.toUri().toString(), INBOX_POLL),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, config.modelDir().toAbsolutePath().toString()),
                 new FailureMarkerSink(layout),
                 options.settings(!config.remote(), null));
         try {
