@@ -7,6 +7,7 @@ import dev.omniscribe.udfs.OrderedMergeFunction;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.format.OutputNames;
 import dev.omniscribe.udfs.format.Provenance;
 import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.sink.FailureSink;
@@ -144,8 +145,23 @@ public final class TranscribeCommand implements Callable<Integer> {
     @Option(names = "--system-prompt", description = "System message (default: the model's).")
     String systemPrompt;
 
-    @Option(names = "--overwrite", description = "Transcribe files whose outputs already exist.")
+    @Option(
+            names = "--overwrite",
+            description =
+                    "Transcribe files whose outputs already exist (without it, a file is redone only"
+                            + " when its outputs were made by another model or with other options).")
     boolean overwrite;
+
+    @Option(
+            names = "--output-name",
+            defaultValue = OutputNames.DEFAULT_TEMPLATE,
+            paramLabel = "TEMPLATE",
+            description =
+                    "Output file name before the format's extension: {name} (the input's name with"
+                            + " its extension), {stem} (without it), {lang} (the language, und when"
+                            + " none is given); e.g. {stem}.{lang} gives talk.und.srt. Default:"
+                            + " ${DEFAULT-VALUE}.")
+    String outputName;
 
     @Option(
             names = "--ffmpeg",
@@ -313,7 +329,9 @@ public final class TranscribeCommand implements Callable<Integer> {
         }
         JobOptions options = jobOptions(modelDir, storage(conf, s3Endpoint, s3PathStyle));
         Storage storage = options.storage();
-        OutputLayout layout = new OutputLayout(outputUri, formatList, storage);
+        // {lang}: no language option yet, so "und" (OutputNames).
+        OutputLayout layout =
+                new OutputLayout(outputUri, formatList, storage, new OutputNames(outputName, null));
         if (watchInterval != null) {
             watchConfiguration(conf, checkpointDir, restore);
         } else if (restore != null || checkpointDir != null) {
@@ -329,7 +347,8 @@ public final class TranscribeCommand implements Callable<Integer> {
                 scan(
                         inputUri,
                         excluded,
-                        overwrite ? null : layout,
+                        layout,
+                        !overwrite,
                         Provenance.of(modelDir, settings.fileOptions()),
                         storage,
                         watchInterval != null);
@@ -439,13 +458,18 @@ public final class TranscribeCommand implements Callable<Integer> {
     }
 
     /**
-     * Counts the inputs the job will transcribe. An S3 prefix with nothing below it yet is fine
-     * when watching (its bucket must exist: listing a missing bucket fails).
+     * Counts the inputs the job will transcribe, and refuses two inputs whose outputs would have
+     * one name ({@code --output-name {stem}} with {@code talk.mp3} and {@code talk.wav}). An S3
+     * prefix with nothing below it yet is fine when watching (its bucket must exist: listing a
+     * missing bucket fails).
+     *
+     * @param skipCompleted whether inputs whose outputs {@code expected} made are skipped
      */
     static Scan scan(
             String inputUri,
             String excluded,
-            OutputLayout skipCompleted,
+            OutputLayout layout,
+            boolean skipCompleted,
             Provenance expected,
             Storage storage,
             boolean watching)
@@ -466,13 +490,26 @@ public final class TranscribeCommand implements Callable<Integer> {
         long skipped = 0;
         long otherModel = 0;
         long otherOptions = 0;
+        Map<String, String> inputByOutput = new java.util.HashMap<>();
         for (AudioFileLister.Listed f :
                 AudioFileLister.list(root, new AudioFileFilter(inputUri, excluded), storage)) {
             String rel = AudioFileFormat.relativePath(inputUri, f.path());
+            String output = layout.names().apply(rel);
+            String earlier = inputByOutput.putIfAbsent(output, rel);
+            if (earlier != null) {
+                throw new IllegalArgumentException(
+                        "--output-name "
+                                + layout.names().template()
+                                + " gives "
+                                + earlier
+                                + " and "
+                                + rel
+                                + " the same outputs ("
+                                + output
+                                + ".*); rename one, or add {name} to the template");
+            }
             OutputLayout.Existing existing =
-                    skipCompleted == null
-                            ? OutputLayout.Existing.MISSING
-                            : skipCompleted.check(rel, expected);
+                    skipCompleted ? layout.check(rel, expected) : OutputLayout.Existing.MISSING;
             if (existing == OutputLayout.Existing.CURRENT) {
                 skipped++;
                 continue;

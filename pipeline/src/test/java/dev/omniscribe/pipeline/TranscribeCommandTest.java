@@ -183,6 +183,84 @@ class TranscribeCommandTest {
     }
 
     @Test
+    void outputNameTemplateNamesOutputsAsMediaServersExpect() throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in/shows"));
+        AudioFixtures.write(in.resolve("talk.mp3"), Pattern.SPEECH, 2, 16_000, 1);
+        java.nio.file.Path out = work.resolve("out");
+
+        assertThat(
+                        run(
+                                "--input",
+                                work.resolve("in").toString(),
+                                "--output",
+                                out.toString(),
+                                "--model",
+                                TinyModel.dir().toString(),
+                                "--max-new-tokens",
+                                "1",
+                                "--formats",
+                                "srt,json",
+                                "--output-name",
+                                "{stem}.{lang}"))
+                .isZero();
+
+        assertThat(out.resolve("shows/talk.und.srt")).exists();
+        assertThat(out.resolve("shows/talk.und.json")).exists();
+        assertThat(out.resolve("shows/talk.mp3.srt")).doesNotExist();
+    }
+
+    @Test
+    void twoInputsThatWouldShareOutputsAreRefusedBeforeTheJobStartsNamingBoth() throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        AudioFixtures.write(in.resolve("talk.mp3"), Pattern.SPEECH, 2, 16_000, 1);
+        AudioFixtures.write(in.resolve("talk.wav"), Pattern.SPEECH, 2, 16_000, 1);
+        java.nio.file.Path out = work.resolve("out");
+
+        assertThat(
+                        run(
+                                "--input", in.toString(),
+                                "--output", out.toString(),
+                                "--model", TinyModel.dir().toString(),
+                                "--output-name", "{stem}"))
+                .isEqualTo(2);
+        assertThat(out).doesNotExist();
+
+        String inUri = TranscribeCommand.toUri(in.toString());
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () ->
+                                TranscribeCommand.scan(
+                                        inUri,
+                                        null,
+                                        new dev.omniscribe.udfs.format.OutputLayout(
+                                                TranscribeCommand.toUri(out.toString()),
+                                                java.util.List.of(
+                                                        dev.omniscribe.udfs.format.OutputFormat
+                                                                .TXT),
+                                                null,
+                                                new dev.omniscribe.udfs.format.OutputNames(
+                                                        "{stem}", null)),
+                                        false,
+                                        null,
+                                        dev.omniscribe.udfs.fs.Storage.DEFAULT,
+                                        false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("talk.mp3")
+                .hasMessageContaining("talk.wav")
+                .hasMessageContaining("same outputs (talk.*)");
+        // The default keeps both apart.
+        assertThat(
+                        run(
+                                "--input", in.toString(),
+                                "--output", out.toString(),
+                                "--model", TinyModel.dir().toString(),
+                                "--max-new-tokens", "1",
+                                "--formats", "txt"))
+                .isZero();
+        assertThat(out.resolve("talk.mp3.txt")).exists();
+        assertThat(out.resolve("talk.wav.txt")).exists();
+    }
+
+    @Test
     void progressLineShowsFilesAudioSpeedAndAnEtaByBytes() {
         JobProgress.Figures f = new JobProgress.Figures(3, 1, 900_000, 400);
         assertThat(JobProgress.line(f, 10, 1000, 60))

@@ -13,14 +13,17 @@ import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
 /**
- * Where outputs go: {@code <output>/<relative input path>.<extension>}, and {@code
- * <output>/_failures.jsonl}. Works on any Flink file system (local, {@code s3a://}).
+ * Where outputs go: {@code <output>/<relative input path>.<extension>} (the file name as {@link
+ * OutputNames} makes it), and {@code <output>/_failures.jsonl}. Works on any Flink file system
+ * (local, {@code s3a://}).
  *
  * @param outputDir the output folder's URI
  * @param formats the formats written per input
  * @param storage how the output folder is reached (S3 settings)
+ * @param names how outputs are named after their input
  */
-public record OutputLayout(String outputDir, List<OutputFormat> formats, Storage storage)
+public record OutputLayout(
+        String outputDir, List<OutputFormat> formats, Storage storage, OutputNames names)
         implements Serializable {
 
     public static final String FAILURES_FILE = "_failures.jsonl";
@@ -33,9 +36,15 @@ public record OutputLayout(String outputDir, List<OutputFormat> formats, Storage
     public OutputLayout {
         formats = List.copyOf(formats);
         storage = storage == null ? Storage.DEFAULT : storage;
+        names = names == null ? OutputNames.DEFAULT : names;
         if (formats.isEmpty()) {
             throw new IllegalArgumentException("at least one output format is required");
         }
+    }
+
+    /** Outputs below {@code outputDir} named as their inputs ({@link OutputNames#DEFAULT}). */
+    public OutputLayout(String outputDir, List<OutputFormat> formats, Storage storage) {
+        this(outputDir, formats, storage, OutputNames.DEFAULT);
     }
 
     /** Outputs below {@code outputDir}, reached with the default {@link Storage}. */
@@ -44,7 +53,7 @@ public record OutputLayout(String outputDir, List<OutputFormat> formats, Storage
     }
 
     public Path outputFor(String relativePath, OutputFormat format) {
-        return below(relativePath + "." + format.extension());
+        return below(names.apply(relativePath) + "." + format.extension());
     }
 
     /**
