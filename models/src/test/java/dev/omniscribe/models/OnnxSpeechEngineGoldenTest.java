@@ -127,4 +127,45 @@ class OnnxSpeechEngineGoldenTest {
             assertSameAsReference(got.get(i), single, what + " vs single");
         }
     }
+
+    @ParameterizedTest(name = "{0} loop {1}")
+    @MethodSource("kindsAndLoops")
+    void aBatchOverTheLimitRunsInGroupsWithTheSameIds(String kind, DecodeLoop loop) {
+        JsonNode batch = Golden.json().get("batch");
+        List<String> names = new ArrayList<>();
+        batch.get("fixtures").forEach(n -> names.add(n.asText()));
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (String n : names) {
+            requests.add(new GenerationRequest(TinyEngines.audio(n), greedy(1.0)));
+        }
+        // A limit that fits two rows of the longest prompt: the batch runs in several groups.
+        OnnxSpeechEngine whole = ENGINES.get(kind, loop);
+        int[] lengths = requests.stream().mapToInt(r -> whole.prompt(r).length()).toArray();
+        int heads = whole.spec().decoder().numAttentionHeads();
+        long longest = Arrays.stream(lengths).max().orElseThrow();
+        BatchLimit limit = new BatchLimit(2 * heads * longest * longest);
+        assertThat(limit.groupSizes(heads, lengths)).hasSizeGreaterThan(1);
+
+        try (OnnxSpeechEngine split =
+                OnnxSpeechEngine.load(
+                        new EngineConfig(Golden.modelDir(kind), -1, 2), loop, true, limit)) {
+            List<Transcription> got = split.transcribe(requests);
+
+            JsonNode want = batch.get("outputs").get(kind).get(key(1.0)).get("ids");
+            for (int i = 0; i < names.size(); i++) {
+                assertSameAsReference(
+                        got.get(i), Golden.ints(want.get(i)), kind + " " + loop + " row " + i);
+            }
+        }
+    }
+
+    static Stream<Arguments> kindsAndLoops() {
+        List<Arguments> out = new ArrayList<>();
+        for (String kind : List.of("fp32", "int4")) {
+            for (DecodeLoop loop : LOOPS) {
+                out.add(Arguments.of(kind, loop));
+            }
+        }
+        return out.stream();
+    }
 }

@@ -81,9 +81,21 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--batch-size",
-            defaultValue = "" + BatchSettings.DEFAULT_SIZE,
-            description = "Segments per batched generation (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+            description =
+                    "Segments per batched generation (default: "
+                            + BatchSettings.DEFAULT_SIZE
+                            + " on the CPU, "
+                            + BatchSettings.DEFAULT_GPU_SIZE
+                            + " with --gpus).")
+    Integer batchSize;
+
+    @Option(
+            names = "--batch-lookahead",
+            defaultValue = "" + BatchSettings.DEFAULT_LOOKAHEAD,
+            description =
+                    "Batches' worth of segments held to form batches of similar length; 1 keeps"
+                            + " arrival order (default: ${DEFAULT-VALUE}).")
+    int batchLookahead;
 
     @Option(
             names = "--max-new-tokens",
@@ -293,12 +305,20 @@ public final class TranscribeCommand implements Callable<Integer> {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
+    /** The batch size given, or the default for the device. */
+    private int batchSize() {
+        if (batchSize != null) {
+            return batchSize;
+        }
+        return gpus > 0 ? BatchSettings.DEFAULT_GPU_SIZE : BatchSettings.DEFAULT_SIZE;
+    }
+
     /** This command's options as the job's, with {@code storage} for {@code s3a://} paths. */
     private JobOptions jobOptions(String modelDir, Storage storage) {
         return new JobOptions(
                 modelDir,
                 SegmentationSettings.ofSeconds(segmentDuration),
-                new BatchSettings(batchSize, batchWaitMs),
+                new BatchSettings(batchSize(), batchWaitMs, batchLookahead),
                 new GenerationOptions(
                         maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt),
                 s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc),
@@ -359,6 +379,17 @@ public final class TranscribeCommand implements Callable<Integer> {
                 scan.bytes() / 1e6,
                 input,
                 scan.describeReruns(layout.formats().contains(OutputFormat.JSON)));
+
+        out.printf(
+                Locale.ROOT,
+                "%s, %d slot(s), batches of %d (grouped by length over %d, partial after %d ms),"
+                        + " %d decoder(s)%n",
+                gpus > 0 ? gpus + " GPU(s)" : "CPU",
+                settings.parallelism(),
+                settings.batching().size(),
+                settings.batching().lookahead(),
+                settings.batching().waitMs(),
+                settings.decodeParallelism());
 
         if (watchInterval != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             // The source's record of files handed out, and _failures.jsonl, follow checkpoints.

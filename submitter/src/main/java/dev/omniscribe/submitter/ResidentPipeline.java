@@ -161,7 +161,7 @@ final class ResidentPipeline implements Transcriber {
                 config.gpus(),
                 config.idleTimeout(),
                 Storage.DEFAULT,
-                0,
+                config.fixedTokensPer30s(),
                 null);
     }
 

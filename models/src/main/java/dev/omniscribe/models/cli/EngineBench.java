@@ -1,5 +1,6 @@
 package dev.omniscribe.models.cli;
 
+import dev.omniscribe.models.BatchLimit;
 import dev.omniscribe.models.DecodeLoop;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.models.GenerationOptions;
@@ -49,6 +50,14 @@ public final class EngineBench implements Callable<Integer> {
             split = ",",
             description = "batch sizes to measure (default: ${DEFAULT-VALUE})")
     List<Integer> batchSizes;
+
+    @Option(
+            names = "--max-prefill-scores",
+            defaultValue = "" + Integer.MAX_VALUE,
+            description =
+                    "most elements of one generation's prefill attention scores; larger batches"
+                            + " run as several generations (default: ${DEFAULT-VALUE}, 2^31 - 1)")
+    long maxPrefillScores;
 
     @Option(names = "--repeat", defaultValue = "3", description = "timed repetitions")
     int repeat;
@@ -159,7 +168,10 @@ public final class EngineBench implements Callable<Integer> {
         long l0 = System.nanoTime();
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(
-                        new EngineConfig(model, gpu, threads), decodeLoop, !ignoreEos)) {
+                        new EngineConfig(model, gpu, threads),
+                        decodeLoop,
+                        !ignoreEos,
+                        new BatchLimit(maxPrefillScores))) {
             System.out.printf(
                     Locale.ROOT,
                     "engine loaded on %s in %.1f s (generation loop %s, %s weights)%s%n",
