@@ -265,6 +265,22 @@ public final class TranscribeCommand implements Callable<Integer> {
                             + " off, or Flink's configuration.")
     String metricsPort;
 
+    @Option(
+            names = "--flink-address",
+            paramLabel = "HOST:PORT",
+            description =
+                    "Submit the job to this Flink session cluster's REST endpoint instead of running"
+                            + " it embedded; progress is printed here all the same.")
+    String flinkAddress;
+
+    @Option(
+            names = "--job-jar",
+            description =
+                    "The job jar shipped with the job to --flink-address"
+                            + " (pipeline/target/pipeline-*-job.jar; leave it out when the cluster"
+                            + " has it in lib/).")
+    String jobJar;
+
     private final PrintStream out;
     private final PrintStream err;
 
@@ -357,7 +373,7 @@ public final class TranscribeCommand implements Callable<Integer> {
         } else if (restore != null || checkpointDir != null) {
             throw new IllegalArgumentException("--restore and --checkpoint-dir go with --watch");
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        StreamExecutionEnvironment env = environment(conf);
         // Embedded, this machine's cores are the task managers' cores; on a cluster they are not.
         boolean embedded = env instanceof LocalStreamEnvironment;
         JobSettings settings = options.settings(embedded, overwrite ? null : layout);
@@ -431,6 +447,28 @@ public final class TranscribeCommand implements Callable<Integer> {
     private static int intAccumulator(JobExecutionResult result, String name) {
         Object v = result.getAccumulatorResult(name);
         return v == null ? 0 : ((Number) v).intValue();
+    }
+
+    /**
+     * Where the job runs: the session cluster at {@code --flink-address}, else the environment
+     * {@code flink run} provides, else the embedded mini cluster.
+     */
+    private StreamExecutionEnvironment environment(Configuration conf) {
+        if (flinkAddress == null) {
+            if (jobJar != null) {
+                throw new IllegalArgumentException("--job-jar goes with --flink-address");
+            }
+            return StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        }
+        FlinkAddress address = FlinkAddress.parse(flinkAddress);
+        String[] jars = jobJar == null ? new String[0] : new String[] {jobJar};
+        if (jobJar != null && !java.nio.file.Files.isRegularFile(Paths.get(jobJar))) {
+            throw new IllegalArgumentException(
+                    "--job-jar is not a file: " + jobJar + " (mvn -B package builds it)");
+        }
+        conf.set(DeploymentOptions.ATTACHED, true);
+        return StreamExecutionEnvironment.createRemoteEnvironment(
+                address.host(), address.port(), conf, jars);
     }
 
     /** A URI for a local path or any Flink file system URI. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.models.ModelSpec;
 import dev.omniscribe.pipeline.AudioSources;
+import dev.omniscribe.pipeline.FlinkAddress;
 import dev.omniscribe.pipeline.JobOptions;
 import dev.omniscribe.pipeline.TranscribeJob;
 import dev.omniscribe.submitter.jobs.Transcriber;
