@@ -27,6 +27,7 @@ class MetricsEndpointTest {
             assertThat(http.get("/status/0123456789abcdef0123456789abcdef").statusCode())
                     .isEqualTo(404);
             assertThat(http.get("/no/such/route").statusCode()).isEqualTo(404);
+            assertThat(http.get("/").statusCode()).isEqualTo(200);
 
             String text = scrapeWithBatches(http);
 
@@ -47,6 +48,8 @@ class MetricsEndpointTest {
                                     "404"))
                     .isEqualTo(1.0);
             assertThat(value(text, "omniscribe_http_requests_total", "GET", "unmatched", "404"))
+                    .isEqualTo(1.0);
+            assertThat(value(text, "omniscribe_http_requests_total", "GET", "static", "200"))
                     .isEqualTo(1.0);
             assertThat(sample(text, "omniscribe_jobs{state=\"completed\"}")).isEqualTo(1.0);
             assertThat(sample(text, "omniscribe_jobs{state=\"running\"}")).isEqualTo(0.0);

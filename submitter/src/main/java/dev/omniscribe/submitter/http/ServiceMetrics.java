@@ -4,6 +4,7 @@ import dev.omniscribe.submitter.jobs.Job;
 import dev.omniscribe.submitter.jobs.JobState;
 import dev.omniscribe.submitter.jobs.TranscriptionService;
 import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
 import io.javalin.router.Endpoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -24,7 +25,8 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@value #REQUESTS}{@code _total{method, endpoint, status}}: requests answered, by route
- *       (the registered path, {@code /status/{job_id}}, or {@code unmatched}) and status code;
+ *       (the registered path, {@code /status/{job_id}}; {@code static} for the web page's files,
+ *       {@code unmatched} for unknown paths) and status code;
  *   <li>{@value #QUEUE_DEPTH}: jobs accepted and waiting for a place ({@code --max-concurrent});
  *   <li>{@value #JOBS}{@code {state}}: jobs kept, by state ({@code queued}, {@code running}, {@code
  *       completed}, {@code failed}, {@code cancelled});
@@ -54,6 +56,9 @@ public final class ServiceMetrics {
 
     /** The route label of a request no route matched (404s): keeps the label set bounded. */
     static final String UNMATCHED = "unmatched";
+
+    /** The route label of the web page's files, which no route serves. */
+    static final String STATIC = "static";
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
@@ -164,7 +169,10 @@ public final class ServiceMetrics {
     /** Counts one answered request (an after-handler: the status is final). */
     void countRequest(Context ctx) {
         Endpoint matched = ctx.endpoints().matchedHttpEndpoint();
-        String route = matched == null ? UNMATCHED : matched.path;
+        String route =
+                matched != null
+                        ? matched.path
+                        : ctx.statusCode() == HttpStatus.NOT_FOUND.getCode() ? UNMATCHED : STATIC;
         requests.labelValues(ctx.method().name(), route, Integer.toString(ctx.statusCode())).inc();
     }
 
