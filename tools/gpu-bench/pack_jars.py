@@ -70,6 +70,11 @@ def classes_jar(folder):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames.sort()
+            rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            if rel != ".":  # folder entries too: class path resources looked up as folders need them
+                info = zipfile.ZipInfo(rel + "/", (2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o755 << 16 | 0x10
+                dst.writestr(info, b"")
             for f in sorted(filenames):
                 path = os.path.join(dirpath, f)
                 name = os.path.relpath(path, folder).replace(os.sep, "/")

@@ -123,9 +123,11 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--parallelism",
-            defaultValue = "1",
-            description = "Task slots, each with one engine (default: ${DEFAULT-VALUE}).")
-    int parallelism;
+            description =
+                    "Task slots (default: 1, or one per GPU with --gpus). Slots on one GPU share"
+                            + " its engine; two per GPU overlap one batch's CPU work with the"
+                            + " other's GPU work, given memory for two batches on the card.")
+    Integer parallelism;
 
     @Option(
             names = "--decode-parallelism",
@@ -321,6 +323,11 @@ public final class TranscribeCommand implements Callable<Integer> {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
+    /** The slots given, or one per GPU (one on the CPU). */
+    private int parallelism() {
+        return parallelism != null ? parallelism : Math.max(1, gpus);
+    }
+
     /** The batch size given, or the default for the device. */
     private int batchSize() {
         if (batchSize != null) {
@@ -339,7 +346,7 @@ public final class TranscribeCommand implements Callable<Integer> {
                         maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt),
                 s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc),
                 ffmpegDir,
-                parallelism,
+                parallelism(),
                 decodeParallelism,
                 threads,
                 gpus,
