@@ -11,6 +11,7 @@ import dev.omniscribe.udfs.text.ChineseConversion;
 import java.time.Duration;
 import java.util.Objects;
 import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -43,6 +44,9 @@ import org.apache.flink.configuration.TaskManagerOptions;
  *     {@link EngineSettings#fixedTokensPer30s()})
  * @param guard the token budget per audio second and the repetition check around the engine (see
  *     {@link EngineSettings#guard()})
+ * @param metricsPort null, or the port (or range {@code 9249-9260}: the first free one) where
+ *     Flink's Prometheus reporter serves the job's metrics ({@link #PROMETHEUS_REPORTER}); a
+ *     cluster's own configuration decides there
  */
 public record JobOptions(
         String modelDir,
@@ -58,7 +62,13 @@ public record JobOptions(
         Duration idleTimeout,
         Storage storage,
         int fixedTokensPer30s,
-        OutputGuard guard) {
+        OutputGuard guard,
+        String metricsPort) {
+
+    /**
+     * Name of the Prometheus reporter in Flink's configuration ({@code metrics.reporter.prom.*}).
+     */
+    public static final String PROMETHEUS_REPORTER = "prom";
 
     public JobOptions {
         Objects.requireNonNull(modelDir, "modelDir");
@@ -84,6 +94,24 @@ public record JobOptions(
         if (gpus < 0) {
             throw new IllegalArgumentException("GPUs must be 0 (CPU) or more, got " + gpus);
         }
+        if (metricsPort != null) {
+            checkPortRange(metricsPort);
+        }
+    }
+
+    private static void checkPortRange(String ports) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(\\d{1,5})(?:-(\\d{1,5}))?").matcher(ports);
+        if (!m.matches()) {
+            throw new IllegalArgumentException(
+                    "metrics port must be a port or a range like 9249-9260, got '" + ports + "'");
+        }
+        int from = Integer.parseInt(m.group(1));
+        int to = m.group(2) == null ? from : Integer.parseInt(m.group(2));
+        if (from < 1 || to > 65535 || to < from) {
+            throw new IllegalArgumentException(
+                    "metrics port must lie in 1..65535 (a range low-high), got '" + ports + "'");
+        }
     }
 
     /**
@@ -105,7 +133,8 @@ public record JobOptions(
                 Duration.ZERO,
                 Storage.DEFAULT,
                 0,
-                OutputGuard.DEFAULT);
+                OutputGuard.DEFAULT,
+                null);
     }
 
     /**
@@ -170,6 +199,13 @@ public record JobOptions(
         // otherwise add that wait at every exchange to each file's latency.
         if (!conf.contains(ExecutionOptions.BUFFER_TIMEOUT)) {
             conf.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ZERO);
+        }
+        if (metricsPort != null) {
+            String prefix = "metrics.reporter." + PROMETHEUS_REPORTER + ".";
+            conf.set(
+                    ConfigOptions.key(prefix + "factory.class").stringType().noDefaultValue(),
+                    "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+            conf.set(ConfigOptions.key(prefix + "port").stringType().noDefaultValue(), metricsPort);
         }
         // Only the embedded mini cluster reads this; a cluster has its own slots.
         if (!conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {

@@ -7,6 +7,8 @@ import dev.omniscribe.udfs.OrderedMergeFunction;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
+import dev.omniscribe.udfs.format.OutputNames;
+import dev.omniscribe.udfs.format.Provenance;
 import dev.omniscribe.udfs.fs.Storage;
 import dev.omniscribe.udfs.guard.OutputGuard;
 import dev.omniscribe.udfs.sink.FailureSink;
@@ -23,8 +25,11 @@ import java.util.concurrent.Callable;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -198,8 +203,23 @@ public final class TranscribeCommand implements Callable<Integer> {
                             + " loop or hit their budget.")
     boolean noRepetitionCheck;
 
-    @Option(names = "--overwrite", description = "Transcribe files whose outputs already exist.")
+    @Option(
+            names = "--overwrite",
+            description =
+                    "Transcribe files whose outputs already exist (without it, a file is redone only"
+                            + " when its outputs were made by another model or with other options).")
     boolean overwrite;
+
+    @Option(
+            names = "--output-name",
+            defaultValue = OutputNames.DEFAULT_TEMPLATE,
+            paramLabel = "TEMPLATE",
+            description =
+                    "Output file name before the format's extension: {name} (the input's name with"
+                            + " its extension), {stem} (without it), {lang} (the language, und when"
+                            + " none is given); e.g. {stem}.{lang} gives talk.und.srt. Default:"
+                            + " ${DEFAULT-VALUE}.")
+    String outputName;
 
     @Option(
             names = "--ffmpeg",
@@ -282,6 +302,31 @@ public final class TranscribeCommand implements Callable<Integer> {
                     "Address buckets as endpoint/bucket/key (most S3-compatible stores need it).")
     boolean s3PathStyle;
 
+    @Option(
+            names = "--metrics-port",
+            paramLabel = "PORT[-PORT]",
+            description =
+                    "Serve the job's metrics for Prometheus at http://<host>:PORT/metrics (Flink's"
+                            + " Prometheus reporter; a range takes the first free port). Default:"
+                            + " off, or Flink's configuration.")
+    String metricsPort;
+
+    @Option(
+            names = "--flink-address",
+            paramLabel = "HOST:PORT",
+            description =
+                    "Submit the job to this Flink session cluster's REST endpoint instead of running"
+                            + " it embedded; progress is printed here all the same.")
+    String flinkAddress;
+
+    @Option(
+            names = "--job-jar",
+            description =
+                    "The job jar shipped with the job to --flink-address"
+                            + " (pipeline/target/pipeline-*-job.jar; leave it out when the cluster"
+                            + " has it in lib/).")
+    String jobJar;
+
     private final PrintStream out;
     private final PrintStream err;
 
@@ -359,7 +404,8 @@ public final class TranscribeCommand implements Callable<Integer> {
                 Duration.ZERO, // a batch job: unload the engine as soon as its last task closes
                 storage,
                 fixedTokensPer30s,
-                new OutputGuard(tokensPerSecond, tokensPerSegment, !noRepetitionCheck));
+                new OutputGuard(tokensPerSecond, tokensPerSegment, !noRepetitionCheck),
+                metricsPort);
     }
 
     @Override
@@ -371,31 +417,44 @@ public final class TranscribeCommand implements Callable<Integer> {
         Duration watchInterval =
                 watch == null ? null : parseDuration(watch.isEmpty() ? pollInterval : watch);
         Configuration conf = jobOptions(modelDir, Storage.DEFAULT).flinkConfiguration();
+        // Progress comes from accumulators, which task managers send with their heartbeats: the
+        // embedded cluster's every second (a cluster keeps its own interval).
+        if (!conf.contains(HeartbeatManagerOptions.HEARTBEAT_INTERVAL)) {
+            conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
+        }
         JobOptions options = jobOptions(modelDir, storage(conf, s3Endpoint, s3PathStyle));
         Storage storage = options.storage();
-        OutputLayout layout = new OutputLayout(outputUri, formatList, storage);
+        // {lang}: the language given, else "und" (OutputNames).
+        OutputLayout layout =
+                new OutputLayout(
+                        outputUri, formatList, storage, new OutputNames(outputName, language));
         if (watchInterval != null) {
             watchConfiguration(conf, checkpointDir, restore);
         } else if (restore != null || checkpointDir != null) {
             throw new IllegalArgumentException("--restore and --checkpoint-dir go with --watch");
         }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        StreamExecutionEnvironment env = environment(conf);
         // Embedded, this machine's cores are the task managers' cores; on a cluster they are not.
         boolean embedded = env instanceof LocalStreamEnvironment;
         JobSettings settings = options.settings(embedded, overwrite ? null : layout);
 
         String excluded = isInside(outputUri, inputUri) ? outputUri : null;
         Scan scan =
-                scan(inputUri, excluded, overwrite ? null : layout, storage, watchInterval != null);
+                scan(
+                        inputUri,
+                        excluded,
+                        layout,
+                        !overwrite,
+                        Provenance.of(modelDir, settings.fileOptions()),
+                        storage,
+                        watchInterval != null);
         out.printf(
                 Locale.ROOT,
                 "%d files (%.1f MB) to transcribe from %s%s%n",
                 scan.files(),
                 scan.bytes() / 1e6,
                 input,
-                scan.skipped() > 0
-                        ? ", " + scan.skipped() + " already done (--overwrite redoes them)"
-                        : "");
+                scan.describeReruns(layout.formats().contains(OutputFormat.JSON)));
 
         out.printf(
                 Locale.ROOT,
@@ -415,18 +474,23 @@ public final class TranscribeCommand implements Callable<Integer> {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(inputUri, excluded, watchInterval, storage),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, modelDir),
                 new FailureSink(layout),
-                new ProgressSink(scan.files(), scan.bytes()),
                 settings);
 
         long start = System.nanoTime();
-        JobExecutionResult result = env.execute("omniscribe transcribe " + input);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (!result.isJobExecutionResult()) {
-            out.println("submitted job " + result.getJobID());
+        JobClient job = env.executeAsync("omniscribe transcribe " + input);
+        if (!env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+            out.println("submitted job " + job.getJobID());
             return 0;
         }
+        JobExecutionResult result;
+        try (JobProgress progress =
+                JobProgress.start(job, scan.files(), scan.bytes(), out, System.console() != null)) {
+            result = job.getJobExecutionResult().get();
+            progress.finish(result.getAllAccumulatorResults());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
         int done = intAccumulator(result, OrderedMergeFunction.FILES_DONE);
         int failed = intAccumulator(result, OrderedMergeFunction.FILES_FAILED);
         out.printf(
@@ -443,6 +507,28 @@ public final class TranscribeCommand implements Callable<Integer> {
     private static int intAccumulator(JobExecutionResult result, String name) {
         Object v = result.getAccumulatorResult(name);
         return v == null ? 0 : ((Number) v).intValue();
+    }
+
+    /**
+     * Where the job runs: the session cluster at {@code --flink-address}, else the environment
+     * {@code flink run} provides, else the embedded mini cluster.
+     */
+    private StreamExecutionEnvironment environment(Configuration conf) {
+        if (flinkAddress == null) {
+            if (jobJar != null) {
+                throw new IllegalArgumentException("--job-jar goes with --flink-address");
+            }
+            return StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        }
+        FlinkAddress address = FlinkAddress.parse(flinkAddress);
+        String[] jars = jobJar == null ? new String[0] : new String[] {jobJar};
+        if (jobJar != null && !java.nio.file.Files.isRegularFile(Paths.get(jobJar))) {
+            throw new IllegalArgumentException(
+                    "--job-jar is not a file: " + jobJar + " (mvn -B package builds it)");
+        }
+        conf.set(DeploymentOptions.ATTACHED, true);
+        return StreamExecutionEnvironment.createRemoteEnvironment(
+                address.host(), address.port(), conf, jars);
     }
 
     /** A URI for a local path or any Flink file system URI. */
@@ -463,16 +549,57 @@ public final class TranscribeCommand implements Callable<Integer> {
                 && (c.equals(p) || c.startsWith(ps));
     }
 
-    record Scan(long files, long bytes, long skipped) {}
+    /**
+     * What the input holds for this run.
+     *
+     * @param files inputs to transcribe
+     * @param bytes their size
+     * @param skipped inputs whose outputs this model made with these options
+     * @param otherModel inputs whose outputs another model made (redone)
+     * @param otherOptions inputs whose outputs were made with other options (redone)
+     */
+    record Scan(long files, long bytes, long skipped, long otherModel, long otherOptions) {
+
+        /** {@code ", 3 already done (...), 2 redone: made by another model"}, or nothing. */
+        String describeReruns(boolean recorded) {
+            StringBuilder sb = new StringBuilder();
+            if (skipped > 0) {
+                sb.append(", ")
+                        .append(skipped)
+                        .append(" skipped: already done")
+                        .append(recorded ? " by this model with these options" : "")
+                        .append(" (--overwrite redoes them)");
+            }
+            if (otherModel + otherOptions > 0) {
+                sb.append(", ").append(otherModel + otherOptions).append(" redone: made");
+                if (otherModel > 0) {
+                    sb.append(" by another model (").append(otherModel).append(')');
+                }
+                if (otherOptions > 0) {
+                    sb.append(otherModel > 0 ? " or" : "")
+                            .append(" with other options (")
+                            .append(otherOptions)
+                            .append(')');
+                }
+            }
+            return sb.toString();
+        }
+    }
 
     /**
-     * Counts the inputs the job will transcribe. An S3 prefix with nothing below it yet is fine
-     * when watching (its bucket must exist: listing a missing bucket fails).
+     * Counts the inputs the job will transcribe, and refuses two inputs whose outputs would have
+     * one name ({@code --output-name {stem}} with {@code talk.mp3} and {@code talk.wav}). An S3
+     * prefix with nothing below it yet is fine when watching (its bucket must exist: listing a
+     * missing bucket fails).
+     *
+     * @param skipCompleted whether inputs whose outputs {@code expected} made are skipped
      */
     static Scan scan(
             String inputUri,
             String excluded,
-            OutputLayout skipCompleted,
+            OutputLayout layout,
+            boolean skipCompleted,
+            Provenance expected,
             Storage storage,
             boolean watching)
             throws IOException {
@@ -490,17 +617,38 @@ public final class TranscribeCommand implements Callable<Integer> {
         long files = 0;
         long bytes = 0;
         long skipped = 0;
+        long otherModel = 0;
+        long otherOptions = 0;
+        Map<String, String> inputByOutput = new java.util.HashMap<>();
         for (AudioFileLister.Listed f :
                 AudioFileLister.list(root, new AudioFileFilter(inputUri, excluded), storage)) {
             String rel = AudioFileFormat.relativePath(inputUri, f.path());
-            if (skipCompleted != null && skipCompleted.isComplete(rel)) {
-                skipped++;
-            } else {
-                files++;
-                bytes += f.size();
+            String output = layout.names().apply(rel);
+            String earlier = inputByOutput.putIfAbsent(output, rel);
+            if (earlier != null) {
+                throw new IllegalArgumentException(
+                        "--output-name "
+                                + layout.names().template()
+                                + " gives "
+                                + earlier
+                                + " and "
+                                + rel
+                                + " the same outputs ("
+                                + output
+                                + ".*); rename one, or add {name} to the template");
             }
+            OutputLayout.Existing existing =
+                    skipCompleted ? layout.check(rel, expected) : OutputLayout.Existing.MISSING;
+            if (existing == OutputLayout.Existing.CURRENT) {
+                skipped++;
+                continue;
+            }
+            otherModel += existing == OutputLayout.Existing.OTHER_MODEL ? 1 : 0;
+            otherOptions += existing == OutputLayout.Existing.OTHER_OPTIONS ? 1 : 0;
+            files++;
+            bytes += f.size();
         }
-        return new Scan(files, bytes, skipped);
+        return new Scan(files, bytes, skipped, otherModel, otherOptions);
     }
 
     /**

@@ -24,10 +24,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * files → [skip completed] → decode + segment → (rebalance) → transcribe (micro-batches)
  *       → (keyBy file) → ordered merge → post-process → transcripts sink
  *                                                     → failures sink (parallelism 1)
- *                                                     → progress sink (parallelism 1)
  * </pre>
  *
- * Sources and sinks are arguments, so tests and other entry points (the HTTP service) wire their
+ * No operator prints: progress is read from the job's accumulators by whoever submitted it ({@link
+ * JobProgress}).
+ *
+ * <p>Sources and sinks are arguments, so tests and other entry points (the HTTP service) wire their
  * own.
  */
 public final class TranscribeJob {
@@ -40,7 +42,6 @@ public final class TranscribeJob {
      * @param source the audio files
      * @param transcripts receives every file's transcript (failed ones included; writers skip them)
      * @param failures receives failed files only; runs with parallelism 1
-     * @param progress receives one outcome per file; runs with parallelism 1; may be null
      * @return the post-processed transcripts, for further wiring
      */
     public static DataStream<FileTranscript> build(
@@ -48,14 +49,12 @@ public final class TranscribeJob {
             Source<AudioFile, ?, ?> source,
             Sink<FileTranscript> transcripts,
             Sink<FileTranscript> failures,
-            Sink<FileOutcome> progress,
             JobSettings settings) {
         return build(
                 env,
                 source,
                 transcripts,
                 failures,
-                progress,
                 settings,
                 new TranscribeFunction(settings.engine()));
     }
@@ -66,7 +65,6 @@ public final class TranscribeJob {
             Source<AudioFile, ?, ?> source,
             Sink<FileTranscript> transcripts,
             Sink<FileTranscript> failures,
-            Sink<FileOutcome> progress,
             JobSettings settings,
             TranscribeFunction transcribe) {
         DataStream<AudioFile> files =
@@ -75,7 +73,11 @@ public final class TranscribeJob {
                         .setParallelism(settings.decodeParallelism());
         if (settings.skipCompleted() != null) {
             files =
-                    files.filter(new SkipCompletedFilter(settings.skipCompleted()))
+                    files.filter(
+                                    new SkipCompletedFilter(
+                                            settings.skipCompleted(),
+                                            settings.engine().modelDir(),
+                                            settings.fileOptions()))
                             .uid("skip-completed")
                             .name("skip-completed")
                             .setParallelism(settings.decodeParallelism());
@@ -136,17 +138,6 @@ public final class TranscribeJob {
                 .name("write-failures")
                 .setParallelism(1);
 
-        if (progress != null) {
-            merged.map(FileOutcome::of)
-                    .returns(FileOutcome.class)
-                    .uid("outcomes")
-                    .name("outcomes")
-                    .setParallelism(settings.parallelism())
-                    .sinkTo(progress)
-                    .uid("progress")
-                    .name("progress")
-                    .setParallelism(1);
-        }
         return merged;
     }
 }

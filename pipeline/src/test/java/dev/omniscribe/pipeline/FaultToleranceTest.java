@@ -98,9 +98,8 @@ class FaultToleranceTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, TinyModel.dir().toString()),
                 new FailureSink(layout),
-                new ProgressSink(0, 0),
                 settings,
                 transcribe);
         return env.executeAsync("fault test");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.udfs.AudioFixtures;
 import dev.omniscribe.udfs.AudioFixtures.Pattern;
+import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
@@ -109,9 +110,8 @@ class S3RestartTest {
             TranscribeJob.build(
                     env,
                     AudioSources.folder("s3a://restart/in", null, null, storage),
-                    new TranscriptSink(layout),
+                    new TranscriptSink(layout, TinyModel.dir().toString()),
                     new FailureSink(layout),
-                    null,
                     S3TranscribeTest.settings(storage, layout));
             long start = System.nanoTime();
             JobClient job = env.executeAsync("s3 restart");

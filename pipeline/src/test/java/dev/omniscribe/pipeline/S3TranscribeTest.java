@@ -214,9 +214,8 @@ class S3TranscribeTest {
                 TranscribeJob.build(
                         env,
                         AudioSources.folder(input, null, watch, storage),
-                        new TranscriptSink(layout),
+                        new TranscriptSink(layout, TinyModel.dir().toString()),
                         new FailureSink(layout),
-                        null,
                         settings(storage, skipCompleted ? layout : null));
         if (extra != null) {
             merged.sinkTo(extra).uid("collect").name("collect").setParallelism(1);

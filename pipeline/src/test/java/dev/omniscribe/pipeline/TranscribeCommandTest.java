@@ -135,6 +135,220 @@ class TranscribeCommandTest {
     }
 
     @Test
+    void theSubmittingCommandPrintsProgressFromTheJobsAccumulatorsAndOperatorsPrintNothing()
+            throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        AudioFixtures.write(in.resolve("a.wav"), Pattern.SPEECH, 7.2, 16_000, 1);
+        AudioFixtures.write(in.resolve("b.wav"), Pattern.SPEECH, 3.6, 16_000, 1);
+        ByteArrayOutputStream commandOut = new ByteArrayOutputStream();
+        ByteArrayOutputStream processOut = new ByteArrayOutputStream();
+        PrintStream systemOut = System.out;
+        int exit;
+        // Whatever the job's operators might print goes to System.out, not the command's out.
+        System.setOut(new PrintStream(processOut, true, StandardCharsets.UTF_8));
+        try {
+            exit =
+                    new picocli.CommandLine(
+                                    new TranscribeCommand(
+                                            new PrintStream(
+                                                    commandOut, true, StandardCharsets.UTF_8),
+                                            System.err))
+                            .execute(
+                                    "--input",
+                                    in.toString(),
+                                    "--output",
+                                    work.resolve("out").toString(),
+                                    "--model",
+                                    TinyModel.dir().toString(),
+                                    "--max-new-tokens",
+                                    "1",
+                                    "--formats",
+                                    "txt");
+        } finally {
+            System.setOut(systemOut);
+        }
+
+        assertThat(exit).isZero();
+        String printed = commandOut.toString(StandardCharsets.UTF_8);
+        // 10.8 s of audio = 0.003 h, from the accumulators of the finished job.
+        assertThat(printed)
+                .containsPattern("\\[progress] 2/2 files, 0\\.00 h audio, \\d+x real time");
+        assertThat(printed).contains("2 files transcribed, 0 failed");
+        assertThat(processOut.toString(StandardCharsets.UTF_8)).doesNotContain("[progress]");
+    }
+
+    @Test
+    void aRerunSkipsOnlyWhatThisModelMadeWithTheseOptionsAndSaysWhyItRedoesTheRest()
+            throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        AudioFixtures.write(in.resolve("a.wav"), Pattern.SPEECH, 3, 16_000, 1);
+        AudioFixtures.write(in.resolve("b.wav"), Pattern.SPEECH, 2, 16_000, 1);
+        java.nio.file.Path out = work.resolve("out");
+        // The same model in another folder, its model.json changed in a way that keeps its meaning.
+        java.nio.file.Path otherModel = Files.createDirectories(work.resolve("other-model"));
+        try (var files = Files.list(TinyModel.dir())) {
+            for (java.nio.file.Path f : files.toList()) {
+                Files.copy(f, otherModel.resolve(f.getFileName()));
+            }
+        }
+        Files.writeString(
+                otherModel.resolve("model.json"), "\n", java.nio.file.StandardOpenOption.APPEND);
+
+        String first = runPrinting(in, out, TinyModel.dir(), "1");
+        assertThat(first).contains("2 files").contains("2 files transcribed");
+        com.fasterxml.jackson.databind.JsonNode json =
+                new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(out.resolve("a.wav.json").toFile());
+        assertThat(json.path("model_sha256").asText())
+                .isEqualTo(
+                        dev.omniscribe.udfs.format.Provenance.modelSha256(
+                                TinyModel.dir().toString()))
+                .hasSize(64);
+        assertThat(json.path("options").path("max_new_tokens").asInt()).isEqualTo(1);
+
+        assertThat(runPrinting(in, out, TinyModel.dir(), "1"))
+                .contains(
+                        "0 files (0.0 MB) to transcribe from "
+                                + in
+                                + ", 2 skipped: already done by this model with these options"
+                                + " (--overwrite redoes them)");
+
+        assertThat(runPrinting(in, out, TinyModel.dir(), "2"))
+                .contains("2 files")
+                .contains(", 2 redone: made with other options (2)")
+                .contains("2 files transcribed");
+        assertThat(
+                        new com.fasterxml.jackson.databind.ObjectMapper()
+                                .readTree(out.resolve("b.wav.json").toFile())
+                                .path("options")
+                                .path("max_new_tokens")
+                                .asInt())
+                .isEqualTo(2);
+
+        assertThat(runPrinting(in, out, otherModel, "2"))
+                .contains(", 2 redone: made by another model (2)")
+                .contains("2 files transcribed");
+        assertThat(runPrinting(in, out, otherModel, "2")).contains("2 skipped");
+    }
+
+    private static String runPrinting(
+            java.nio.file.Path in,
+            java.nio.file.Path out,
+            java.nio.file.Path model,
+            String tokens) {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        int exit =
+                new picocli.CommandLine(
+                                new TranscribeCommand(
+                                        new PrintStream(printed, true, StandardCharsets.UTF_8),
+                                        System.err))
+                        .execute(
+                                "--input",
+                                in.toString(),
+                                "--output",
+                                out.toString(),
+                                "--model",
+                                model.toString(),
+                                "--max-new-tokens",
+                                tokens,
+                                "--formats",
+                                "txt,json",
+                                "--decode-parallelism",
+                                "1");
+        assertThat(exit).isZero();
+        return printed.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void outputNameTemplateNamesOutputsAsMediaServersExpect() throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in/shows"));
+        AudioFixtures.write(in.resolve("talk.mp3"), Pattern.SPEECH, 2, 16_000, 1);
+        java.nio.file.Path out = work.resolve("out");
+
+        assertThat(
+                        run(
+                                "--input",
+                                work.resolve("in").toString(),
+                                "--output",
+                                out.toString(),
+                                "--model",
+                                TinyModel.dir().toString(),
+                                "--max-new-tokens",
+                                "1",
+                                "--formats",
+                                "srt,json",
+                                "--output-name",
+                                "{stem}.{lang}"))
+                .isZero();
+
+        assertThat(out.resolve("shows/talk.und.srt")).exists();
+        assertThat(out.resolve("shows/talk.und.json")).exists();
+        assertThat(out.resolve("shows/talk.mp3.srt")).doesNotExist();
+    }
+
+    @Test
+    void twoInputsThatWouldShareOutputsAreRefusedBeforeTheJobStartsNamingBoth() throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        AudioFixtures.write(in.resolve("talk.mp3"), Pattern.SPEECH, 2, 16_000, 1);
+        AudioFixtures.write(in.resolve("talk.wav"), Pattern.SPEECH, 2, 16_000, 1);
+        java.nio.file.Path out = work.resolve("out");
+
+        assertThat(
+                        run(
+                                "--input", in.toString(),
+                                "--output", out.toString(),
+                                "--model", TinyModel.dir().toString(),
+                                "--output-name", "{stem}"))
+                .isEqualTo(2);
+        assertThat(out).doesNotExist();
+
+        String inUri = TranscribeCommand.toUri(in.toString());
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () ->
+                                TranscribeCommand.scan(
+                                        inUri,
+                                        null,
+                                        new dev.omniscribe.udfs.format.OutputLayout(
+                                                TranscribeCommand.toUri(out.toString()),
+                                                java.util.List.of(
+                                                        dev.omniscribe.udfs.format.OutputFormat
+                                                                .TXT),
+                                                null,
+                                                new dev.omniscribe.udfs.format.OutputNames(
+                                                        "{stem}", null)),
+                                        false,
+                                        null,
+                                        dev.omniscribe.udfs.fs.Storage.DEFAULT,
+                                        false))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("talk.mp3")
+                .hasMessageContaining("talk.wav")
+                .hasMessageContaining("same outputs (talk.*)");
+        // The default keeps both apart.
+        assertThat(
+                        run(
+                                "--input", in.toString(),
+                                "--output", out.toString(),
+                                "--model", TinyModel.dir().toString(),
+                                "--max-new-tokens", "1",
+                                "--formats", "txt"))
+                .isZero();
+        assertThat(out.resolve("talk.mp3.txt")).exists();
+        assertThat(out.resolve("talk.wav.txt")).exists();
+    }
+
+    @Test
+    void progressLineShowsFilesAudioSpeedAndAnEtaByBytes() {
+        JobProgress.Figures f = new JobProgress.Figures(3, 1, 900_000, 400);
+        assertThat(JobProgress.line(f, 10, 1000, 60))
+                .isEqualTo(
+                        "[progress] 4/10 files (1 failed), 0.25 h audio, 15x real time, ETA"
+                                + " 0:01:30");
+        assertThat(JobProgress.line(new JobProgress.Figures(2, 0, 7_200_000, 1000), 2, 1000, 36))
+                .isEqualTo("[progress] 2/2 files, 2.00 h audio, 200x real time");
+    }
+
+    @Test
     void refusesSegmentsLongerThanTheModelReadsWithExitCodeTwo() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream saved = System.err;

@@ -102,9 +102,8 @@ class TranscribeJobMiniClusterTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, null),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, TinyModel.dir().toString()),
                 new FailureSink(layout),
-                new ProgressSink(0, 0),
                 settings);
         env.execute("test");
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.omniscribe.udfs.AudioFixtures;
 import dev.omniscribe.udfs.AudioFixtures.Pattern;
 import dev.omniscribe.udfs.SegmentationSettings;
+import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.sink.FailureSink;
@@ -62,9 +63,8 @@ class WatchHardStopTest {
         TranscribeJob.build(
                 env,
                 AudioSources.folder(in.toUri().toString(), null, POLL),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, TinyModel.dir().toString()),
                 new FailureSink(layout),
-                new ProgressSink(0, 0),
                 // As the command without --overwrite: completed inputs are skipped.
                 PipelineTests.tinyJob(SEGMENTS, 4, 4, layout, null));
         return env.executeAsync("watch hard stop");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.models.ModelSpec;
 import dev.omniscribe.pipeline.AudioSources;
+import dev.omniscribe.pipeline.FlinkAddress;
 import dev.omniscribe.pipeline.JobOptions;
 import dev.omniscribe.pipeline.TranscribeJob;
 import dev.omniscribe.submitter.jobs.Transcriber;
@@ -125,9 +126,8 @@ final class ResidentPipeline implements Transcriber {
         TranscribeJob.build(
                 env,
                 AudioSources.inbox(inbox.toUri().toString(), INBOX_POLL),
-                new TranscriptSink(layout),
+                new TranscriptSink(layout, config.modelDir().toAbsolutePath().toString()),
                 new FailureMarkerSink(layout),
-                null,
                 options.settings(!config.remote(), null));
         try {
             this.job = env.executeAsync("omniscribe service " + workDir.root().getFileName());
@@ -164,7 +164,8 @@ final class ResidentPipeline implements Transcriber {
                 config.idleTimeout(),
                 Storage.DEFAULT,
                 config.fixedTokensPer30s(),
-                OutputGuard.DEFAULT);
+                OutputGuard.DEFAULT,
+                null);
     }
 
     private static FileOptions fileOptions(TranscribeOptions o) {

@@ -1,5 +1,6 @@
 package dev.omniscribe.submitter;
 
+import dev.omniscribe.pipeline.FlinkAddress;
 import dev.omniscribe.udfs.BatchSettings;
 import dev.omniscribe.udfs.SharedEngines;
 import java.nio.file.Files;

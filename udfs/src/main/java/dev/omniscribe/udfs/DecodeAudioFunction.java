@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * samples) ends with a failure record instead of failing the job; segments emitted before a
  * mid-file failure stay, and the merge drops them.
  *
- * <p>Metrics: {@code filesDecoded}, {@code decodeFailures}, {@code segments}, {@code audioSeconds}.
+ * <p>Metrics ({@link JobMetrics}): files decoded, decode failures, segments cut, audio seconds.
  * Accumulator {@value #SEGMENTS_DECODED}: records emitted, failure records included; {@value
  * #SEGMENTS_DECODED_BY_FILE}: the same per file ({@link FileSegmentCounts}).
  */
@@ -41,7 +41,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     private transient Counter filesDecoded;
     private transient Counter decodeFailures;
     private transient Counter segments;
-    private transient Counter audioMs;
+    private transient volatile long audioMs;
     private transient LongCounter emitted;
     private transient FileSegmentCounts emittedByFile;
 
@@ -70,12 +70,11 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
     @Override
     public void open(OpenContext openContext) throws IOException {
         decoder = new AudioDecoder(FfmpegBinaries.resolve(ffmpegDir));
-        var metrics = getRuntimeContext().getMetricGroup();
-        filesDecoded = metrics.counter("filesDecoded");
-        decodeFailures = metrics.counter("decodeFailures");
-        segments = metrics.counter("segments");
-        audioMs = metrics.counter("audioMilliseconds");
-        metrics.gauge("audioSeconds", () -> audioMs.getCount() / 1000.0);
+        var metrics = JobMetrics.group(getRuntimeContext().getMetricGroup());
+        filesDecoded = metrics.counter(JobMetrics.FILES_DECODED);
+        decodeFailures = metrics.counter(JobMetrics.DECODE_FAILURES);
+        segments = metrics.counter(JobMetrics.SEGMENTS_CUT);
+        metrics.gauge(JobMetrics.AUDIO_SECONDS_DECODED, () -> audioMs / 1000.0);
         emitted = getRuntimeContext().getLongCounter(SEGMENTS_DECODED);
         emittedByFile = new FileSegmentCounts();
         getRuntimeContext().addAccumulator(SEGMENTS_DECODED_BY_FILE, emittedByFile);
@@ -162,7 +161,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
             segments.inc();
             emitted.add(1L);
             emittedByFile.add(file.path());
-            audioMs.inc(s.endMs() - s.startMs());
+            audioMs += s.endMs() - s.startMs();
         }
     }
 }

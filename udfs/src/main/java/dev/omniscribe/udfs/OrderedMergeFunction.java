@@ -21,8 +21,9 @@ import org.apache.flink.util.Collector;
  * known from the record flagged {@code last}. A file with any failed record becomes a failed
  * transcript (the first failure by index). State for the file is cleared when it is emitted.
  *
- * <p>Accumulators {@code filesDone} and {@code filesFailed}; metrics of the same names and {@code
- * tokens}.
+ * <p>Accumulators {@value #FILES_DONE}, {@value #FILES_FAILED}, {@value #AUDIO_MS_DONE} and {@value
+ * #BYTES_DONE} (for the submitting command's progress); metrics {@value JobMetrics#FILES_DONE} and
+ * {@value JobMetrics#FILES_FAILED} ({@link JobMetrics}).
  */
 public final class OrderedMergeFunction
         extends KeyedProcessFunction<String, TranscribedSegment, FileTranscript> {
@@ -30,12 +31,17 @@ public final class OrderedMergeFunction
     public static final String FILES_DONE = "filesDone";
     public static final String FILES_FAILED = "filesFailed";
 
+    /** Accumulator: milliseconds of audio in the files transcribed. */
+    public static final String AUDIO_MS_DONE = "audioMillisecondsDone";
+
+    /** Accumulator: bytes of the input files finished, transcribed or failed. */
+    public static final String BYTES_DONE = "bytesDone";
+
     private transient MapState<Integer, TranscribedSegment> received;
     private transient ValueState<Integer> expected;
     private transient ValueState<Integer> count;
     private transient Counter done;
     private transient Counter failed;
-    private transient Counter tokens;
 
     @Override
     public void open(OpenContext openContext) {
@@ -48,12 +54,13 @@ public final class OrderedMergeFunction
                                         TypeInformation.of(TranscribedSegment.class)));
         expected = getRuntimeContext().getState(new ValueStateDescriptor<>("expected", Types.INT));
         count = getRuntimeContext().getState(new ValueStateDescriptor<>("count", Types.INT));
-        var metrics = getRuntimeContext().getMetricGroup();
-        done = metrics.counter(FILES_DONE);
-        failed = metrics.counter(FILES_FAILED);
-        tokens = metrics.counter("tokens");
+        var metrics = JobMetrics.group(getRuntimeContext().getMetricGroup());
+        done = metrics.counter(JobMetrics.FILES_DONE);
+        failed = metrics.counter(JobMetrics.FILES_FAILED);
         getRuntimeContext().getIntCounter(FILES_DONE);
         getRuntimeContext().getIntCounter(FILES_FAILED);
+        getRuntimeContext().getLongCounter(AUDIO_MS_DONE);
+        getRuntimeContext().getLongCounter(BYTES_DONE);
     }
 
     @Override
@@ -87,9 +94,10 @@ public final class OrderedMergeFunction
             getRuntimeContext().getIntCounter(FILES_FAILED).add(1);
         } else {
             done.inc();
-            tokens.inc(t.tokens());
             getRuntimeContext().getIntCounter(FILES_DONE).add(1);
+            getRuntimeContext().getLongCounter(AUDIO_MS_DONE).add(t.durationMs());
         }
+        getRuntimeContext().getLongCounter(BYTES_DONE).add(t.sizeBytes());
         out.collect(t);
     }
 

@@ -36,10 +36,10 @@ import org.slf4j.LoggerFactory;
  * of zero (a job) the lease is held until {@link #close()}; with a positive one (the service's
  * resident job) it is taken per batch, so the model is unloaded after {@link
  * EngineSettings#idleTimeout()} without work and loaded again by the next batch. Batch sizes are
- * recorded in the histogram {@code batchSize}. Task slots of one JVM on the CPU share one engine;
- * each GPU has its own. Its device: the first GPU Flink's external resource {@code gpu} assigned to
- * this task manager, if any; else, when {@link EngineSettings#gpus()} is positive (embedded
- * cluster), GPU {@code subtask % gpus}; else the CPU.
+ * recorded in the histogram {@value JobMetrics#BATCH_SIZE}. Task slots of one JVM on the CPU share
+ * one engine; each GPU has its own. Its device: the first GPU Flink's external resource {@code gpu}
+ * assigned to this task manager, if any; else, when {@link EngineSettings#gpus()} is positive
+ * (embedded cluster), GPU {@code subtask % gpus}; else the CPU.
  *
  * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
  * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on. When a
@@ -58,13 +58,13 @@ import org.slf4j.LoggerFactory;
  * SpeechEngine#languageQuestion()}, on at most its first {@value #LANGUAGE_AUDIO_SECONDS} s); an
  * answer that is not an ISO 639-1 code, or a failure, gives {@code unknown}.
  *
- * <p>Metrics: {@code segmentsTranscribed}, {@code transcribeFailures}, {@code tokensGenerated},
- * {@code audioSecondsTranscribed}, {@code batches}, {@code segmentsMaxTokens}, {@code
- * segmentsRepetition} (segments cut for their budget or a loop), {@code segmentRetries}, {@code
- * segmentRetriesRecovered} (retries that ended by themselves), {@code languageDetections}, {@code
- * languagesUnknown}. Accumulator {@value #SEGMENTS_PROCESSED}: records handed on (transcribed,
- * failed or passed-through failures), against {@link DecodeAudioFunction#SEGMENTS_DECODED}, for
- * progress while the job runs.
+ * <p>Metrics (group {@value JobMetrics#GROUP}, see {@link JobMetrics}): segments transcribed and
+ * failed, tokens generated (retries and language questions included), audio seconds transcribed,
+ * batches; histograms of batch size, segment latency (the engine time of its batch) and tokens per
+ * segment; segments cut for their budget or a loop, retries, retries that ended by themselves,
+ * language questions and unknown answers. Accumulator {@value #SEGMENTS_PROCESSED}: records handed
+ * on (transcribed, failed or passed-through failures), against {@link
+ * DecodeAudioFunction#SEGMENTS_DECODED}, for progress while the job runs.
  */
 public class TranscribeFunction extends AbstractRichFunction
         implements BatchFunction<SegmentRecord, TranscribedSegment> {
@@ -101,7 +101,7 @@ public class TranscribeFunction extends AbstractRichFunction
     private transient Counter segments;
     private transient Counter failures;
     private transient Counter tokens;
-    private transient Counter audioMs;
+    private transient volatile long audioMs;
     private transient Counter batches;
     private transient Histogram batchSizes;
     private transient Counter cutMaxTokens;
@@ -110,6 +110,8 @@ public class TranscribeFunction extends AbstractRichFunction
     private transient Counter retriesRecovered;
     private transient Counter languageDetections;
     private transient Counter languagesUnknown;
+    private transient Histogram segmentLatency;
+    private transient Histogram tokensPerSegment;
     private transient org.apache.flink.api.common.accumulators.Histogram batchSizeCounts;
 
     /**
@@ -154,20 +156,28 @@ public class TranscribeFunction extends AbstractRichFunction
         processedByFile = new FileSegmentCounts();
         ctx.addAccumulator(SEGMENTS_PROCESSED_BY_FILE, processedByFile);
         batchSizeCounts = ctx.getHistogram(BATCH_SIZES);
-        var metrics = ctx.getMetricGroup();
-        segments = metrics.counter("segmentsTranscribed");
-        failures = metrics.counter("transcribeFailures");
-        tokens = metrics.counter("tokensGenerated");
-        audioMs = metrics.counter("audioMillisecondsTranscribed");
-        batches = metrics.counter("batches");
-        batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1_000));
-        metrics.gauge("audioSecondsTranscribed", () -> audioMs.getCount() / 1000.0);
-        cutMaxTokens = metrics.counter("segmentsMaxTokens");
-        cutRepetition = metrics.counter("segmentsRepetition");
-        retries = metrics.counter("segmentRetries");
-        retriesRecovered = metrics.counter("segmentRetriesRecovered");
-        languageDetections = metrics.counter("languageDetections");
-        languagesUnknown = metrics.counter("languagesUnknown");
+        var metrics = JobMetrics.group(ctx.getMetricGroup());
+        segments = metrics.counter(JobMetrics.SEGMENTS_TRANSCRIBED);
+        failures = metrics.counter(JobMetrics.TRANSCRIBE_FAILURES);
+        tokens = metrics.counter(JobMetrics.TOKENS_GENERATED);
+        batches = metrics.counter(JobMetrics.BATCHES);
+        batchSizes = metrics.histogram(JobMetrics.BATCH_SIZE, histogram());
+        segmentLatency =
+                metrics.histogram(
+                        JobMetrics.SEGMENT_LATENCY_SECONDS,
+                        new SecondsHistogram(JobMetrics.HISTOGRAM_WINDOW));
+        tokensPerSegment = metrics.histogram(JobMetrics.TOKENS_PER_SEGMENT, histogram());
+        metrics.gauge(JobMetrics.AUDIO_SECONDS_TRANSCRIBED, () -> audioMs / 1000.0);
+        cutMaxTokens = metrics.counter(JobMetrics.SEGMENTS_MAX_TOKENS);
+        cutRepetition = metrics.counter(JobMetrics.SEGMENTS_REPETITION);
+        retries = metrics.counter(JobMetrics.SEGMENT_RETRIES);
+        retriesRecovered = metrics.counter(JobMetrics.SEGMENT_RETRIES_RECOVERED);
+        languageDetections = metrics.counter(JobMetrics.LANGUAGE_DETECTIONS);
+        languagesUnknown = metrics.counter(JobMetrics.LANGUAGES_UNKNOWN);
+    }
+
+    private static Histogram histogram() {
+        return new DescriptiveStatisticsHistogram(JobMetrics.HISTOGRAM_WINDOW);
     }
 
     /**
@@ -213,6 +223,7 @@ public class TranscribeFunction extends AbstractRichFunction
             return;
         }
         Outcome[] results;
+        long startNanos = System.nanoTime();
         if (lease != null) {
             results = run(audio);
         } else {
@@ -224,6 +235,7 @@ public class TranscribeFunction extends AbstractRichFunction
                 engine = null;
             }
         }
+        long engineMicros = (System.nanoTime() - startNanos) / 1_000;
         batches.inc();
         batchSizes.update(audio.size());
         batchSizeCounts.add(audio.size());
@@ -235,7 +247,9 @@ public class TranscribeFunction extends AbstractRichFunction
                 failures.inc();
             } else {
                 segments.inc();
-                audioMs.inc(s.endMs() - s.startMs());
+                tokensPerSegment.update(o.tokens());
+                segmentLatency.update(engineMicros);
+                audioMs += s.endMs() - s.startMs();
             }
             out.collect(
                     new TranscribedSegment(

@@ -12,6 +12,7 @@ import dev.omniscribe.models.OnnxSpeechEngine;
 import dev.omniscribe.models.Transcription;
 import dev.omniscribe.models.audio.WavReader;
 import dev.omniscribe.udfs.format.OutputFormat;
+import dev.omniscribe.udfs.format.Provenance;
 import dev.omniscribe.udfs.guard.OutputGuard;
 import dev.omniscribe.udfs.guard.RepetitionLoop;
 import java.nio.file.Path;
@@ -86,7 +87,14 @@ class OutputGuardTest {
 
     /** The task's metric group, handing out one operator group that keeps its metrics. */
     private static final class Metrics extends InterceptingTaskMetricGroup {
-        final InterceptingOperatorMetricGroup operator = new InterceptingOperatorMetricGroup();
+        // The job's metrics sit in one group below the operator's: intercepted there too.
+        final InterceptingOperatorMetricGroup operator =
+                new InterceptingOperatorMetricGroup() {
+                    @Override
+                    public org.apache.flink.metrics.MetricGroup addGroup(String name) {
+                        return this;
+                    }
+                };
 
         @Override
         public InternalOperatorMetricGroup getOrAddOperator(
@@ -189,16 +197,18 @@ class OutputGuardTest {
                     .isNotEqualTo(raw.text());
         }
         // the Flink counters
-        assertThat(metrics.count("segmentsRepetition")).isEqualTo(1);
-        assertThat(metrics.count("segmentsMaxTokens")).isZero();
-        assertThat(metrics.count("segmentRetries")).isEqualTo(1);
-        assertThat(metrics.count("segmentRetriesRecovered"))
+        assertThat(metrics.count(JobMetrics.SEGMENTS_REPETITION)).isEqualTo(1);
+        assertThat(metrics.count(JobMetrics.SEGMENTS_MAX_TOKENS)).isZero();
+        assertThat(metrics.count(JobMetrics.SEGMENT_RETRIES)).isEqualTo(1);
+        assertThat(metrics.count(JobMetrics.SEGMENT_RETRIES_RECOVERED))
                 .isEqualTo(t.retry() == Finish.STOP ? 1 : 0);
-        assertThat(metrics.count("languageDetections")).isEqualTo(1);
-        assertThat(metrics.count("languagesUnknown")).isEqualTo(1);
-        assertThat(metrics.count("tokensGenerated")).isEqualTo(t.tokens() + 4L);
+        assertThat(metrics.count(JobMetrics.LANGUAGE_DETECTIONS)).isEqualTo(1);
+        assertThat(metrics.count(JobMetrics.LANGUAGES_UNKNOWN)).isEqualTo(1);
+        assertThat(metrics.count(JobMetrics.TOKENS_GENERATED)).isEqualTo(t.tokens() + 4L);
         FileTranscript merged = OrderedMergeFunction.merge(out);
-        String json = OutputFormat.JSON.render(merged, merged.options().recorded());
+        String json =
+                OutputFormat.JSON.render(
+                        merged, Provenance.of(TinyModel.dir().toString(), merged.options()));
         assertThat(json)
                 .contains("\"finish\" : \"repetition\"")
                 .contains("\"retry\" : \"")
@@ -267,7 +277,10 @@ class OutputGuardTest {
         assertThat(out.get(0).text()).isEqualTo(out.get(1).text());
         FileTranscript merged = OrderedMergeFunction.merge(out);
         assertThat(merged.language()).isEqualTo(Languages.UNKNOWN);
-        assertThat(OutputFormat.JSON.render(merged, merged.options().recorded()))
+        assertThat(
+                        OutputFormat.JSON.render(
+                                merged,
+                                Provenance.of(TinyModel.dir().toString(), merged.options())))
                 .contains("\"language\" : \"unknown\"");
 
         // a given language is reported as given and no question is asked

@@ -17,11 +17,11 @@ import org.slf4j.LoggerFactory;
  * The one error shape every endpoint answers with, and the exceptions that produce it.
  *
  * <pre>{"status": "error", "error": {"code": "unsupported_media_type", "message": "...",
- *  "type": "invalid_request_error"}}</pre>
+ *  "type": "invalid_request_error", "param": null}}</pre>
  *
- * <p>{@code error.message} and {@code error.type} are where OpenAI clients look. No stack trace or
- * server path ever reaches a client; unexpected exceptions are logged and answered with a generic
- * 500.
+ * <p>{@code error.message}, {@code error.type} and {@code error.param} (the request parameter at
+ * fault, or null) are where OpenAI clients look. No stack trace or server path ever reaches a
+ * client; unexpected exceptions are logged and answered with a generic 500.
  */
 public final class ApiErrors {
 
@@ -30,10 +30,19 @@ public final class ApiErrors {
     /** Detail key whose value becomes a {@code Retry-After} header (seconds). */
     static final String RETRY_AFTER = "retry_after";
 
+    /** Detail key whose value becomes {@code error.param}: the request parameter at fault. */
+    static final String PARAM = "param";
+
     private ApiErrors() {}
 
     public static HttpResponseException badRequest(String message) {
         return error(HttpStatus.BAD_REQUEST, message);
+    }
+
+    /** 400 for the request parameter {@code param} (named in {@code error.param}). */
+    public static HttpResponseException badRequest(String message, String param) {
+        return new HttpResponseException(
+                HttpStatus.BAD_REQUEST.getCode(), message, Map.of(PARAM, param));
     }
 
     public static HttpResponseException requestTimeout(String message) {
@@ -88,7 +97,7 @@ public final class ApiErrors {
             ctx.header("WWW-Authenticate", "Bearer");
         }
         String message = e.getMessage() == null || e.getMessage().isBlank() ? null : e.getMessage();
-        respond(ctx, e.getStatus(), message);
+        respond(ctx, e.getStatus(), message, e.getDetails().get(PARAM));
     }
 
     /** Answers a failed {@code *AsClass(..).check(..)} with 400 and the failed fields. */
@@ -97,13 +106,14 @@ public final class ApiErrors {
                 e.getErrors().entrySet().stream()
                         .map(en -> en.getKey() + ": " + describe(en.getValue()))
                         .collect(Collectors.joining("; "));
-        respond(ctx, HttpStatus.BAD_REQUEST.getCode(), "invalid parameter: " + message);
+        String param = e.getErrors().keySet().stream().findFirst().orElse(null);
+        respond(ctx, HttpStatus.BAD_REQUEST.getCode(), "invalid parameter: " + message, param);
     }
 
     /** Logs an unexpected exception and answers 500 without any of its detail. */
     static void handleUnexpected(Exception e, Context ctx) {
         LOG.error("unexpected error serving {} {}", ctx.method(), ctx.path(), e);
-        respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR.getCode(), null);
+        respond(ctx, HttpStatus.INTERNAL_SERVER_ERROR.getCode(), null, null);
     }
 
     private static String describe(List<ValidationError<Object>> errors) {
@@ -119,12 +129,13 @@ public final class ApiErrors {
                 .collect(Collectors.joining(", "));
     }
 
-    static void respond(Context ctx, int status, String message) {
+    static void respond(Context ctx, int status, String message, String param) {
         HttpStatus s = HttpStatus.forStatus(status);
         Map<String, Object> error = new LinkedHashMap<>();
         error.put("code", code(s));
         error.put("message", message == null ? s.getMessage() : message);
         error.put("type", status >= 500 ? "server_error" : "invalid_request_error");
+        error.put("param", param);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "error");
         body.put("error", error);

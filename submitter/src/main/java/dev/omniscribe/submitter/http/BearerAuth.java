@@ -5,9 +5,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /**
- * Requires {@code Authorization: Bearer <key>} on every request but {@code /health} and the web
- * page's files (which hold no data and ask for the key themselves); a before-handler. The
- * comparison takes the same time whatever the key, so the key cannot be found by timing.
+ * Requires {@code Authorization: Bearer <key>} on every request but {@code /health}, {@code
+ * /openapi.json} and the web page's files (which hold no data and ask for the key themselves); a
+ * before-handler. The comparison takes the same time whatever the key, so the key cannot be found
+ * by timing.
  */
 final class BearerAuth {
 
@@ -21,7 +22,10 @@ final class BearerAuth {
     }
 
     void check(Context ctx) {
-        if (expected == null || ctx.path().equals("/health") || WebPage.isPageFile(ctx)) {
+        if (expected == null
+                || ctx.path().equals("/health")
+                || ctx.path().equals(OpenApiDescription.RESOURCE)
+                || WebPage.isPageFile(ctx)) {
             return;
         }
         String header = ctx.header("Authorization");

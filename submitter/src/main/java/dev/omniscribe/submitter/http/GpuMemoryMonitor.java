@@ -31,7 +31,7 @@ public final class GpuMemoryMonitor implements AutoCloseable {
     private final ScheduledExecutorService refresher;
     private volatile Figures figures = Figures.NONE;
 
-    private record Figures(Double allocatedGb, Double reservedGb) {
+    private record Figures(Long allocatedBytes, Long reservedBytes) {
         static final Figures NONE = new Figures(null, null);
     }
 
@@ -53,12 +53,22 @@ public final class GpuMemoryMonitor implements AutoCloseable {
 
     /** Memory this process holds on its GPUs in GB (GiB), or null. */
     public Double allocatedGb() {
-        return figures.allocatedGb();
+        return gb(figures.allocatedBytes());
     }
 
     /** Memory in use on the engines' GPUs by all processes in GB (GiB), or null. */
     public Double reservedGb() {
-        return figures.reservedGb();
+        return gb(figures.reservedBytes());
+    }
+
+    /** Memory this process holds on its GPUs in bytes, or null. */
+    public Long allocatedBytes() {
+        return figures.allocatedBytes();
+    }
+
+    /** Memory in use on the engines' GPUs by all processes in bytes, or null. */
+    public Long reservedBytes() {
+        return figures.reservedBytes();
     }
 
     /** Reads the figures now (the background thread does this every few seconds). */
@@ -76,15 +86,15 @@ public final class GpuMemoryMonitor implements AutoCloseable {
                     used += m.get().usedBytes();
                 }
             }
-            figures = any ? new Figures(round(mine), round(used)) : Figures.NONE;
+            figures = any ? new Figures(mine, used) : Figures.NONE;
         } catch (RuntimeException e) {
             LOG.debug("GPU memory figures unavailable", e);
             figures = Figures.NONE;
         }
     }
 
-    private static double round(long bytes) {
-        return Math.round(bytes / BYTES_PER_GB * 100) / 100.0;
+    private static Double gb(Long bytes) {
+        return bytes == null ? null : Math.round(bytes / BYTES_PER_GB * 100) / 100.0;
     }
 
     @Override

@@ -37,6 +37,9 @@ public final class HttpApp {
                 new TranscribeController(intake, service, config.defaults());
         OpenAiController openAi = new OpenAiController(intake, config.defaults());
         HealthController health = new HealthController(service, gpu);
+        ServiceMetrics metrics = new ServiceMetrics(service, gpu);
+        ModelsController models = new ModelsController(service, config.modelDir());
+        OpenApiDescription openApi = new OpenApiDescription();
         SecurityHeaders headers = new SecurityHeaders();
         BearerAuth auth = new BearerAuth(config.apiKey());
         RateLimiter rateLimiter = new RateLimiter(config.rateLimitPerMinute(), Clock.systemUTC());
@@ -63,7 +66,11 @@ public final class HttpApp {
                     cfg.routes.before(auth::check);
                     cfg.routes.before(rateLimiter::check);
 
+                    cfg.routes.after(metrics::countRequest);
+
                     cfg.routes.get("/health", health::health);
+                    cfg.routes.get("/metrics", metrics::scrape);
+                    cfg.routes.get(OpenApiDescription.RESOURCE, openApi::serve);
                     cfg.routes.post("/transcribe", transcribe::transcribe);
                     cfg.routes.post("/transcribe/json", transcribe::transcribeJson);
                     cfg.routes.post("/transcribe/srt", transcribe::transcribeSrt);
@@ -73,6 +80,7 @@ public final class HttpApp {
                     cfg.routes.delete("/jobs/{job_id}", transcribe::cancel);
                     cfg.routes.get("/jobs/{job_id}/{file}", transcribe::result);
                     cfg.routes.post("/v1/audio/transcriptions", openAi::transcriptions);
+                    cfg.routes.get("/v1/models", models::list);
 
                     cfg.routes.exception(HttpResponseException.class, ApiErrors::handleHttp);
                     cfg.routes.exception(ValidationException.class, ApiErrors::handleValidation);

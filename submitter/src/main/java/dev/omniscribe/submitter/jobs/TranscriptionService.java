@@ -66,6 +66,8 @@ public final class TranscriptionService implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<Job.Snapshot>> finishListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, String> cache = new ConcurrentHashMap<>();
     private final ThreadPoolExecutor worker;
     private final ScheduledExecutorService housekeeping;
@@ -148,6 +150,7 @@ public final class TranscriptionService implements AutoCloseable {
      * or is cancelled, so the count of unfinished jobs is that map's size.
      */
     private void schedule(Job job, Path input) {
+        job.done().thenAccept(j -> finishListeners.forEach(l -> l.accept(j.snapshot())));
         FutureTask<Void> task = new FutureTask<>(() -> run(job, input), null);
         running.put(job.id(), task);
         try {
@@ -214,6 +217,31 @@ public final class TranscriptionService implements AutoCloseable {
     /** Jobs queued or running now. */
     public int unfinishedJobs() {
         return running.size();
+    }
+
+    /** Jobs accepted and waiting for one of the {@code maxConcurrent} places. */
+    public int queuedJobs() {
+        return worker.getQueue().size();
+    }
+
+    /** How many jobs the service keeps in each state now. */
+    public Map<JobState, Integer> jobsByState() {
+        Map<JobState, Integer> counts = new java.util.EnumMap<>(JobState.class);
+        for (JobState s : JobState.values()) {
+            counts.put(s, 0);
+        }
+        for (Job j : jobs.values()) {
+            counts.merge(j.snapshot().state(), 1, Integer::sum);
+        }
+        return counts;
+    }
+
+    /**
+     * Calls {@code listener} with every job that was run (not answered from the cache) once it has
+     * finished, completed, failed or cancelled; on the thread that finished it.
+     */
+    public void onJobFinished(java.util.function.Consumer<Job.Snapshot> listener) {
+        finishListeners.add(listener);
     }
 
     /** Whether the model is in memory now; null when unknown (a remote cluster's). */

@@ -123,10 +123,12 @@ public final class UploadReceiver {
                             + "' with the audio is missing"
                             + (names.isEmpty()
                                     ? ""
-                                    : "; the request has: " + String.join(", ", names)));
+                                    : "; the request has: " + String.join(", ", names)),
+                    FILE_FIELD);
         }
         if (files.size() > 1) {
-            throw ApiErrors.badRequest("send one file per request in field '" + FILE_FIELD + "'");
+            throw ApiErrors.badRequest(
+                    "send one file per request in field '" + FILE_FIELD + "'", FILE_FIELD);
         }
         return files.get(0);
     }
@@ -206,7 +208,8 @@ public final class UploadReceiver {
         return ApiErrors.badRequest(
                 "empty upload: send the audio as multipart field '"
                         + FILE_FIELD
-                        + "' or as the request body");
+                        + "' or as the request body",
+                FILE_FIELD);
     }
 
     static MessageDigest sha256() {

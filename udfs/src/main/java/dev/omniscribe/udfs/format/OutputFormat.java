@@ -45,14 +45,14 @@ public enum OutputFormat {
      * Renders a successful transcript.
      *
      * @param t the transcript (not failed)
-     * @param options the job's options, written into the JSON as they are
+     * @param provenance what made it (model and options), written into the JSON
      */
-    public String render(FileTranscript t, Map<String, Object> options) {
+    public String render(FileTranscript t, Provenance provenance) {
         return switch (this) {
             case TXT -> txt(t);
             case SRT -> srt(t);
             case VTT -> vtt(t);
-            case JSON -> json(t, options);
+            case JSON -> json(t, provenance.options(), provenance.modelSha256());
         };
     }
 
@@ -135,13 +135,14 @@ public enum OutputFormat {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 
-    static String json(FileTranscript t, Map<String, Object> options) {
+    static String json(FileTranscript t, Map<String, Object> options, String modelSha256) {
         ObjectNode root = JSON_MAPPER.createObjectNode();
         root.put("file", t.relativePath());
         root.put("duration", Timestamps.seconds(t.durationMs()));
         root.put("model", t.model());
+        root.put(Provenance.MODEL_SHA256, modelSha256);
         root.put("language", t.language());
-        root.set("options", JSON_MAPPER.valueToTree(options));
+        root.set(Provenance.OPTIONS, JSON_MAPPER.valueToTree(options));
         ArrayNode segments = root.putArray("segments");
         for (TranscriptSegment s : t.segments()) {
             ObjectNode o = segments.addObject();

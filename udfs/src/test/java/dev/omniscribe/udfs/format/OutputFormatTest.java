@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
 
 class OutputFormatTest {
 
+    private static final Provenance NONE = new Provenance("0".repeat(64), Map.of());
+
     private static FileTranscript transcript(TranscriptSegment... segments) {
         long end = segments.length == 0 ? 0 : segments[segments.length - 1].endMs();
         return new FileTranscript(
@@ -44,7 +46,7 @@ class OutputFormatTest {
     // Times: "Hello world." is 11 of the segment's 85 letters: 12 s * 11 / 85 = 1.553 s.
     @Test
     void srtCuesAreNumberedFromOneSplitAtPunctuationAndTimedByTextLength() {
-        assertThat(OutputFormat.SRT.render(ENGLISH, Map.of()))
+        assertThat(OutputFormat.SRT.render(ENGLISH, NONE))
                 .isEqualTo(
                         """
                         1
@@ -69,7 +71,7 @@ class OutputFormatTest {
 
     @Test
     void vttHasAHeaderAndDotMilliseconds() {
-        assertThat(OutputFormat.VTT.render(transcript(ENGLISH.segments()[2]), Map.of()))
+        assertThat(OutputFormat.VTT.render(transcript(ENGLISH.segments()[2]), NONE))
                 .isEqualTo(
                         """
                         WEBVTT
@@ -87,7 +89,7 @@ class OutputFormatTest {
 
     @Test
     void vttEscapesAmpersandAndAngleBracketsAndCuesHoldNoArrowOrBlankLine() {
-        assertThat(OutputFormat.VTT.render(MARKUP, Map.of()))
+        assertThat(OutputFormat.VTT.render(MARKUP, NONE))
                 .isEqualTo(
                         """
                         WEBVTT
@@ -100,7 +102,7 @@ class OutputFormatTest {
 
     @Test
     void srtCuesHoldNoArrowOrBlankLineAndKeepTheTextOtherwise() {
-        assertThat(OutputFormat.SRT.render(MARKUP, Map.of()))
+        assertThat(OutputFormat.SRT.render(MARKUP, NONE))
                 .isEqualTo(
                         """
                         1
@@ -117,7 +119,7 @@ class OutputFormatTest {
                         new TranscriptSegment(
                                 0, 0, 10_000, "今天我们讨论语音识别系统的设计，包括音频解码、静音切分、批量推理和字幕生成。" + "最后总结。"));
 
-        assertThat(OutputFormat.SRT.render(zh, Map.of()))
+        assertThat(OutputFormat.SRT.render(zh, NONE))
                 .isEqualTo(
                         """
                         1
@@ -138,7 +140,7 @@ class OutputFormatTest {
 
     @Test
     void txtHasOneLinePerSegmentWithText() {
-        assertThat(OutputFormat.TXT.render(ENGLISH, Map.of()))
+        assertThat(OutputFormat.TXT.render(ENGLISH, NONE))
                 .isEqualTo(
                         "Hello world. This is a test of the subtitle splitter, which should break"
                                 + " long text into readable cues.\nThe end.\n");
@@ -150,11 +152,15 @@ class OutputFormatTest {
         options.put("segment_duration", 30.0);
         options.put("s2t", false);
 
-        JsonNode json = new ObjectMapper().readTree(OutputFormat.JSON.render(ENGLISH, options));
+        String sha = "ab".repeat(32);
+        JsonNode json =
+                new ObjectMapper()
+                        .readTree(OutputFormat.JSON.render(ENGLISH, new Provenance(sha, options)));
 
         assertThat(json.get("file").asText()).isEqualTo("talks/a.mp3");
         assertThat(json.get("duration").decimalValue()).isEqualByComparingTo("3725.250");
         assertThat(json.get("model").asText()).isEqualTo("tiny");
+        assertThat(json.get("model_sha256").asText()).isEqualTo(sha);
         assertThat(json.get("options").get("segment_duration").asDouble()).isEqualTo(30.0);
         assertThat(json.get("options").get("s2t").asBoolean()).isFalse();
         assertThat(json.get("segments")).hasSize(3);

@@ -1,4 +1,4 @@
-package dev.omniscribe.submitter;
+package dev.omniscribe.pipeline;
 
 /**
  * Where a Flink session cluster's REST endpoint listens.
