@@ -54,7 +54,8 @@ class PrometheusReporterTest {
                         TinyModel.dir().toString(),
                         new SegmentationSettings(5_000),
                         new BatchSettings(2, 200),
-                        TinyModel.greedy(3),
+                        // a language given and no guard: exactly the segments' own tokens
+                        TinyModel.greedy(3).withLanguage("en"),
                         ChineseConversion.NONE,
                         null,
                         1,
@@ -64,7 +65,7 @@ class PrometheusReporterTest {
                         Duration.ZERO,
                         Storage.DEFAULT,
                         0,
-                        OutputGuard.DEFAULT,
+                        OutputGuard.OFF,
                         Integer.toString(port));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.createLocalEnvironment(options.flinkConfiguration());
