@@ -3,9 +3,9 @@
 # missing or was made from another requirements.txt (bin/export and test.sh call it).
 #
 #   OMNISCRIBE_EXPORT_VENV   where (default ${XDG_CACHE_HOME:-$HOME/.cache}/omniscribe/export-venv)
-#   OMNISCRIBE_PIP_ARGS      extra pip arguments (default: --extra-index-url https://download.pytorch.org/whl/cpu,
-#                            so torch comes as the CPU build; set it empty, or to --index-url URL, on a machine
-#                            whose pip index already has torch or that cannot reach that index)
+#   OMNISCRIBE_PIP_ARGS      extra pip arguments (default: --extra-index-url https://download.pytorch.org/whl/cpu
+#                            when that index answers within 5 s, so torch comes as the CPU build, not PyPI's CUDA
+#                            one; nothing when it does not answer, e.g. offline with a local index)
 #
 # Needs python3 with the venv module (Debian: apt-get install python3 python3-venv). pip's own settings
 # (PIP_INDEX_URL, pip.conf) apply. Progress goes to stderr; stdout is the Python path alone.
@@ -31,9 +31,16 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
       echo "venv.sh: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2
       exit 2
     fi
+    torch_index=https://download.pytorch.org/whl/cpu
+    if [ -z "${OMNISCRIBE_PIP_ARGS+set}" ]; then
+      if "$venv/bin/python" -c "import urllib.request as u; u.urlopen('$torch_index/', timeout=5)" 2>/dev/null; then
+        OMNISCRIBE_PIP_ARGS="--extra-index-url $torch_index"
+      else
+        OMNISCRIBE_PIP_ARGS=""
+      fi
+    fi
     # shellcheck disable=SC2086  # word splitting of the extra arguments is intended
-    "$venv/bin/python" -m pip install --disable-pip-version-check -q \
-      ${OMNISCRIBE_PIP_ARGS---extra-index-url https://download.pytorch.org/whl/cpu} -r "$req" >&2
+    "$venv/bin/python" -m pip install --disable-pip-version-check -q $OMNISCRIBE_PIP_ARGS -r "$req" >&2
     echo "$want" >"$stamp"
   fi
 fi
