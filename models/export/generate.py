@@ -172,7 +172,7 @@ def const_linear(g: Graph, lin: graphs.Linear, name: str) -> ConstLinear:
                         zero_points=g.const(name + ".qzeros", q.zero_points), block_size=q.block_size)
     else:
         c = ConstLinear(lin.in_features, lin.out_features,
-                        weight=g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight).T)))
+                        weight=g.weight(name + ".weight", graphs.transposed(lin.weight)))
     if lin.bias is not None:
         c.bias = g.weight(name + ".bias", lin.bias)
     return c

@@ -173,6 +173,18 @@ class Graph:
 # ----------------------------------------------------------------------------------------------- common pieces
 
 
+def transposed(a, rows: int = 64) -> np.ndarray:
+    """a.T as a C-contiguous copy, made in strips of `rows` rows (a plain strided copy of a vocabulary-sized matrix
+    is several times slower)."""
+    a = np.asarray(a)
+    if a.ndim != 2 or a.T.flags.c_contiguous:
+        return np.ascontiguousarray(a.T)
+    out = np.empty((a.shape[1], a.shape[0]), a.dtype)
+    for i in range(0, a.shape[0], rows):
+        out[:, i:i + rows] = a[i:i + rows].T
+    return out
+
+
 @dataclass(eq=False)
 class NBits:
     """The 4-bit weights of one linear in MatMulNBits layout (bits 4; awq.py describes it)."""
@@ -206,7 +218,7 @@ def linear(g: Graph, x: str, lin: Linear, name: str) -> str:
         y = g.op("MatMulNBits", inputs, name=name, domain=MS_DOMAIN, K=lin.in_features, N=lin.out_features,
                  bits=4, block_size=q.block_size, accuracy_level=0)
     else:
-        w_t = np.ascontiguousarray(np.asarray(lin.weight).T)  # (in, out)
+        w_t = transposed(lin.weight)  # (in, out)
         y = g.op("MatMul", [x, g.weight(name + ".weight", w_t)], name=name)
     if lin.bias is not None:
         y = g.op("Add", [y, g.weight(name + ".bias", lin.bias)], name=name + "_bias")

@@ -268,7 +268,7 @@ def make_linear_source(weights: Weights, cfg: ThinkerConfig, mode: str, np_dtype
             raise CheckpointError(f"{key_name(weights, prefix + '.weight')} (or its AWQ qweight) missing")
         w = weights.get(prefix + ".weight")
         if mode == "rtn-int4" and prefix.startswith("model.layers."):
-            q, z, s = awq.quantize_rtn(np.ascontiguousarray(w.T), 128)
+            q, z, s = awq.quantize_rtn(graphs.transposed(w), 128)
             b = awq.reshape_b(awq.pack_nbits_b(q), w.shape[1], 128)
             return graphs.Linear(w.shape[0], w.shape[1], bias=bias,
                                  nbits=graphs.NBits(b, np.ascontiguousarray(s.T).reshape(-1).astype(np.float32),
