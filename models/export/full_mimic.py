@@ -6,7 +6,7 @@
 For measuring the exporter on the real reading path (safetensors shards through model.safetensors.index.json,
 "thinker." keys, AWQ tensors), at full width: the weights are random_full.py's (AutoAWQ GEMM decoder linears with
 seeded zero points, float16 elsewhere), written one tensor at a time (the writer never holds more than one tensor),
-in shards of about --shard-gb GB. --layers N gives N text and N audio layers (default: all, 28 and 32: ~8.6 GB).
+in shards of about --shard-gb GB. --layers N gives N text and N audio layers (default: all, 28 and 32: 6.85 GB).
 measure_memory.sh uses it.
 """
 

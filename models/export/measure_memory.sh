@@ -5,7 +5,7 @@
 #   models/export/measure_memory.sh WORKDIR [LAYERS]
 #
 # LAYERS: text and audio layers (default: all, 28 text / 32 audio, the real size). Disk in WORKDIR for all layers:
-# ~8.6 GB checkpoint + ~15 GB int4 folder + ~32 GB float16 folder (each folder is removed once measured).
+# ~6.9 GB checkpoint + ~13 GB int4 folder + ~34 GB float16 folder (each folder is removed once measured).
 # Peak RSS from /usr/bin/time -v (Debian: apt-get install time), or where it is missing from the same kernel counter
 # through Python (getrusage of the child). The exporter's environment comes from venv.sh unless PYTHON names a
 # Python that has its packages. EXPORT_ARGS: more export.py arguments (e.g. --no-step-decoder: the peak is the same,
