@@ -10,6 +10,8 @@
 - Loud failures: an untied config without lm_head, an AWQ linear without qzeros or scales, a shard the index
   names but the folder lacks, a key the index puts in the wrong shard, a truncated shard, the same key in two
   files without an index; a .safetensors file the index does not name is ignored.
+- Qwen2.5-Omni-3B's proportions (8 query heads per key-value head, lm_head tied to the embeddings) through the
+  same code: decoder.onnx's logits against a numpy forward pass.
 - random_full.py: zero points vary, seeded, and the random weights keep mean zero.
 """
 
@@ -250,6 +252,102 @@ class ExportTest(unittest.TestCase):
             f.write(len(header).to_bytes(8, "little") + header + bits.tobytes())
         got = omni_export.Weights(folder).get("w")
         np.testing.assert_array_equal(got, (bits.astype(np.uint32) << 16).view(np.float32))
+
+    # ------------------------------------------------------------------------------------------ 3B proportions
+
+    def test_3b_proportions_tied_embeddings_against_numpy(self):
+        """Qwen2.5-Omni-3B's text model has 16 query heads over 2 key-value heads (8 per group; the 7B has 7) and
+        may tie lm_head to the embeddings: a small model with those proportions, tied and without lm_head, exported,
+        and decoder.onnx's logits checked against a plain numpy forward pass."""
+        import onnxruntime as ort
+
+        folder = os.path.join(self.tmp, "3b-shaped")
+        os.makedirs(folder)
+        for name in ("tokenizer.json", "tokenizer_config.json", "preprocessor_config.json"):
+            shutil.copyfile(os.path.join(TINY, "hf", name), os.path.join(folder, name))
+        with open(os.path.join(TINY, "hf", "config.json"), encoding="utf-8") as f:
+            cfg = json.load(f)
+        heads, kv, hd, hidden, inter, layers = 16, 2, 16, 256, 512, 2
+        text = cfg["text_config"]
+        text.update(hidden_size=hidden, num_attention_heads=heads, num_key_value_heads=kv, intermediate_size=inter,
+                    num_hidden_layers=layers)
+        text.pop("tie_word_embeddings")
+        cfg["tie_word_embeddings"] = True
+        cfg["audio_config"]["output_dim"] = hidden
+        with open(os.path.join(folder, "config.json"), "w", encoding="utf-8") as f:
+            json.dump(cfg, f)
+        vocab = text["vocab_size"]
+        rng = np.random.default_rng(11)
+
+        def rand(*shape, scale=None):
+            return (rng.standard_normal(shape) * (scale or 1 / np.sqrt(shape[-1]))).astype(np.float32)
+
+        state = {k: v.astype(np.float32) for k, v in read_tensors(os.path.join(TINY, "hf", "model.safetensors")).items()
+                 if k.startswith("audio_tower.")}
+        state["audio_tower.proj.weight"], state["audio_tower.proj.bias"] = rand(hidden, 64), rand(hidden, scale=0.1)
+        state["model.embed_tokens.weight"] = rand(vocab, hidden, scale=1.0)
+        state["model.norm.weight"] = 1 + rand(hidden, scale=0.1)
+        for i in range(layers):
+            p = f"model.layers.{i}."
+            state[p + "input_layernorm.weight"] = 1 + rand(hidden, scale=0.1)
+            state[p + "post_attention_layernorm.weight"] = 1 + rand(hidden, scale=0.1)
+            for n, out_f, in_f, bias in (("self_attn.q_proj", heads * hd, hidden, True),
+                                         ("self_attn.k_proj", kv * hd, hidden, True),
+                                         ("self_attn.v_proj", kv * hd, hidden, True),
+                                         ("self_attn.o_proj", hidden, heads * hd, False),
+                                         ("mlp.gate_proj", inter, hidden, False), ("mlp.up_proj", inter, hidden, False),
+                                         ("mlp.down_proj", hidden, inter, False)):
+                state[p + n + ".weight"] = rand(out_f, in_f)
+                if bias:
+                    state[p + n + ".bias"] = rand(out_f, scale=0.1)
+        write_tensors(os.path.join(folder, "model.safetensors"), state)
+        out = os.path.join(self.tmp, "3b-shaped-out")
+        meta = export_quiet(folder, out, "float32", "float32", loop=False)
+        self.assertEqual((meta["decoder"]["num_attention_heads"], meta["decoder"]["num_kv_heads"],
+                          meta["decoder"]["head_dim"]), (heads, kv, hd))
+
+        ids = rng.integers(0, 900, size=7)
+        h = state["model.embed_tokens.weight"][ids]
+        t = len(ids)
+        inv = 1.0 / (1e6 ** (np.arange(0, hd, 2) / hd))
+        ang = np.arange(t)[:, None] * inv[None, :]
+        cos, sin = np.cos(np.concatenate([ang, ang], 1)), np.sin(np.concatenate([ang, ang], 1))
+
+        def rms(x, w):
+            return x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-6) * w
+
+        def rope(x):  # (heads, t, hd)
+            return x * cos + np.concatenate([-x[..., hd // 2:], x[..., :hd // 2]], -1) * sin
+
+        def lin(x, name):
+            y = x @ state[name + ".weight"].T
+            return y + state[name + ".bias"] if name + ".bias" in state else y
+
+        h = h.astype(np.float64)
+        for i in range(layers):
+            p = f"model.layers.{i}."
+            x = rms(h, state[p + "input_layernorm.weight"])
+            q = rope(lin(x, p + "self_attn.q_proj").reshape(t, heads, hd).transpose(1, 0, 2))
+            k = rope(lin(x, p + "self_attn.k_proj").reshape(t, kv, hd).transpose(1, 0, 2))
+            v = lin(x, p + "self_attn.v_proj").reshape(t, kv, hd).transpose(1, 0, 2)
+            k, v = np.repeat(k, heads // kv, axis=0), np.repeat(v, heads // kv, axis=0)  # head j uses kv j // 8
+            scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + np.triu(np.full((t, t), -np.inf), 1)
+            probs = np.exp(scores - scores.max(-1, keepdims=True))
+            probs /= probs.sum(-1, keepdims=True)
+            h = h + lin((probs @ v).transpose(1, 0, 2).reshape(t, heads * hd), p + "self_attn.o_proj")
+            x = rms(h, state[p + "post_attention_layernorm.weight"])
+            g = lin(x, p + "mlp.gate_proj")
+            h = h + lin(g / (1 + np.exp(-g)) * lin(x, p + "mlp.up_proj"), p + "mlp.down_proj")
+        expected = rms(h[-1], state["model.norm.weight"]) @ state["model.embed_tokens.weight"].T  # tied lm_head
+
+        sess = ort.InferenceSession(os.path.join(out, "decoder.onnx"), providers=["CPUExecutionProvider"])
+        feeds = {"inputs_embeds": state["model.embed_tokens.weight"][ids][None],
+                 "attention_mask": np.ones((1, t), np.int64), "position_ids": np.arange(t, dtype=np.int64)[None]}
+        for i in range(layers):
+            for kind in ("key", "value"):
+                feeds[f"past_key_values.{i}.{kind}"] = np.zeros((1, kv, 0, hd), np.float32)
+        logits = sess.run(["logits"], feeds)[0][0, 0]
+        self.assertLess(float(np.abs(logits - expected).max()), 1e-3 * (1 + float(np.abs(expected).max())))
 
     # ------------------------------------------------------------------------------------------ random_full
 
