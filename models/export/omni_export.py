@@ -4,6 +4,10 @@ export() writes the folder; export.py is its command line, tiny.py and random_fu
 and the random full-size one. Checkpoints: the full Qwen2.5-Omni (keys "thinker.*", talker and token2wav ignored),
 a thinker-only save, or an AutoAWQ "GEMM" checkpoint (quantization_config.quant_method == "awq"). Only the thinker
 is exported: audio tower, token embeddings and the text decoder with lm_head; no vision, no talker.
+
+Weights are read one tensor at a time (model.safetensors.index.json decides which files, when present) and written
+to each graph's .onnx.data file as the graph is built, so memory holds one weight at a time, not the model. A
+checkpoint the exporter cannot use raises CheckpointError naming the key, file or setting.
 """
 
 import json
