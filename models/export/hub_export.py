@@ -116,7 +116,7 @@ def main(argv=None):
             checkpoint, source = args.model, os.path.basename(os.path.normpath(args.model))
         elif REPO_ID.match(args.model):
             checkpoint = download(args.model, args.revision)
-            print(f"bin/export: verified {verify(checkpoint)} weight files (SHA-256)", file=sys.stderr, flush=True)
+            print(f"bin/export: verified {verify(checkpoint)} LFS files (SHA-256)", file=sys.stderr, flush=True)
             source = args.model + (f"@{args.revision}" if args.revision else "")
         else:
             raise DownloadError(f"{args.model}: neither a folder nor a model id (owner/name)")

@@ -222,7 +222,7 @@ class HubExportTest(unittest.TestCase):
         r = self.bin_export(REPO, "--out", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip().splitlines()[-1], f"--model {os.path.abspath(out)}")
-        self.assertIn("verified 4 weight files", r.stderr)
+        self.assertIn("verified 4 LFS files", r.stderr)
         self.assert_graphs_as_reference(out)
         with open(os.path.join(out, "model.json"), encoding="utf-8") as f:
             self.assertEqual(json.load(f)["source"], REPO)
