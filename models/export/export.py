@@ -67,4 +67,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except omni_export.CheckpointError as e:
+        print(f"export.py: {e}", file=sys.stderr)
+        sys.exit(2)

@@ -123,9 +123,9 @@ class LoopState:
 class FusedWeights:
     """Initializers of the fused step, made once in the outer graph and shared by prefill and loop body."""
 
-    def __init__(self, g: Graph, cfg: graphs.DecoderConfig, weights, linear_of, embed_table):
+    def __init__(self, g: Graph, cfg: graphs.DecoderConfig, weights, linear_of):
         self.cfg = cfg
-        self.embed = g.weight("embed_tokens.weight", embed_table)  # (vocab, hidden) F
+        self.embed = g.weight("embed_tokens.weight", weights.get("model.embed_tokens.weight"))  # (vocab, hidden) F
         self.layers = []
         for i in range(cfg.num_layers):
             p = f"model.layers.{i}"
@@ -172,7 +172,7 @@ def const_linear(g: Graph, lin: graphs.Linear, name: str) -> ConstLinear:
                         zero_points=g.const(name + ".qzeros", q.zero_points), block_size=q.block_size)
     else:
         c = ConstLinear(lin.in_features, lin.out_features,
-                        weight=g.weight(name + ".weight", np.ascontiguousarray(np.asarray(lin.weight).T)))
+                        weight=g.weight(name + ".weight", graphs.transposed(lin.weight)))
     if lin.bias is not None:
         c.bias = g.weight(name + ".bias", lin.bias)
     return c
@@ -346,11 +346,11 @@ def select(g: Graph, logits, presence, finished, step, budget, temperature, pena
     return emitted, next_in, presence, done
 
 
-def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights, linear_of, embed_table, dtype,
-                   pad: int, audio_id: int):
+def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights, linear_of, dtype,
+                   pad: int, audio_id: int, data: graphs.ExternalData = None):
     """Audio encoder, prompt embedding, prefill, then a Loop of decode steps (see the module doc). `audio_id`: the
     audio placeholder id."""
-    g = Graph("generate", dtype)
+    g = Graph("generate", dtype, data)
     hidden, vocab, nkv, hd = cfg.hidden_size, cfg.vocab_size, cfg.num_kv_heads, cfg.head_dim
     big_negative = float(np.finfo(np.float32).min) if g.np_dtype == np.float32 else -30000.0
     g.input("input_features", g.onnx_dtype, ["chunks", acfg.num_mel_bins, acfg.chunk_frames])
@@ -364,7 +364,7 @@ def build_generate(cfg: graphs.DecoderConfig, acfg: graphs.AudioConfig, weights,
     g.input("repetition_penalty", F32, ["batch"])
     g.input("eos_ids", I64, ["eos"])
     g.input("uniform", F32, ["batch", "steps"])
-    fw = FusedWeights(g, cfg, weights, linear_of, embed_table)
+    fw = FusedWeights(g, cfg, weights, linear_of)
 
     temperature = g.op("Unsqueeze", ["temperature", g.i64([1])])  # (batch, 1)
     penalty = g.op("Unsqueeze", ["repetition_penalty", g.i64([1])])

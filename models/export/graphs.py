@@ -6,6 +6,7 @@ an activation dtype F (float32 or float16); norms and softmax run in float32 eit
 """
 
 import math
+import os
 from dataclasses import dataclass
 from typing import Optional
 
@@ -19,11 +20,78 @@ MS_DOMAIN = "com.microsoft"
 NP_TO_ONNX = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float16): TensorProto.FLOAT16}
 
 
-class Graph:
-    """A small helper that collects nodes, initializers, inputs and outputs."""
+class ExternalData:
+    """The weights file of one graph (`<graph>.onnx.data`), written while the graph is built.
 
-    def __init__(self, name: str, dtype):
+    Each initializer of at least `min_bytes` goes to the file as soon as it is made and its TensorProto only points
+    at it, so building a graph holds one weight at a time in memory, never all of them. `inline_all` puts the
+    bytes back into the protos (for graphs small enough to be one file)."""
+
+    ALIGN = 65536  # large tensors start on a 64 KiB boundary (memory-mappable by ONNX Runtime)
+
+    def __init__(self, path: str, min_bytes: int = 1024):
+        self.path = path
+        self.location = os.path.basename(path)
+        self.min_bytes = min_bytes
+        self.size = 0
+        self._file = open(path, "wb")
+
+    def tensor(self, name: str, array: np.ndarray) -> onnx.TensorProto:
+        t = onnx.TensorProto()
+        t.name = name
+        t.data_type = helper.np_dtype_to_tensor_dtype(array.dtype)
+        t.dims.extend(array.shape)
+        if array.nbytes >= self.ALIGN and self.size % self.ALIGN:
+            pad = self.ALIGN - self.size % self.ALIGN
+            self._file.write(b"\0" * pad)
+            self.size += pad
+        offset = self.size
+        data = np.ascontiguousarray(array)
+        if data.dtype.byteorder == ">":
+            data = data.astype(data.dtype.newbyteorder("<"))
+        data.tofile(self._file)
+        self.size += data.nbytes
+        t.data_location = onnx.TensorProto.EXTERNAL
+        for key, value in (("location", self.location), ("offset", str(offset)), ("length", str(data.nbytes))):
+            entry = t.external_data.add()
+            entry.key, entry.value = key, value
+        return t
+
+    def close(self):
+        if not self._file.closed:
+            self._file.close()
+
+    def inline_all(self, model: onnx.ModelProto):
+        """Reads the model's tensors back from the file into their protos and deletes the file (the graph is then
+        self-contained)."""
+        self.close()
+        with open(self.path, "rb") as f:
+            for t in model.graph.initializer:
+                if t.data_location != onnx.TensorProto.EXTERNAL:
+                    continue
+                meta = {e.key: e.value for e in t.external_data}
+                f.seek(int(meta["offset"]))
+                t.raw_data = f.read(int(meta["length"]))
+                t.ClearField("external_data")
+                t.ClearField("data_location")
+        os.remove(self.path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+class Graph:
+    """A small helper that collects nodes, initializers, inputs and outputs.
+
+    With `data` (ExternalData), initializers of data.min_bytes or more are written to its file as they are made."""
+
+    def __init__(self, name: str, dtype, data: ExternalData = None):
         self.name = name
+        self.data = data
         self.np_dtype = np.dtype(dtype)
         self.onnx_dtype = NP_TO_ONNX[self.np_dtype]
         self.nodes = []
@@ -50,7 +118,11 @@ class Graph:
         if name in self._names:
             raise ValueError(f"duplicate initializer {name}")
         self._names.add(name)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        array = np.ascontiguousarray(array)
+        if self.data is not None and array.nbytes >= self.data.min_bytes:
+            self.initializers.append(self.data.tensor(name, array))
+        else:
+            self.initializers.append(numpy_helper.from_array(array, name))
         return name
 
     def weight(self, name: str, array: np.ndarray) -> str:
@@ -101,6 +173,18 @@ class Graph:
 # ----------------------------------------------------------------------------------------------- common pieces
 
 
+def transposed(a, rows: int = 64) -> np.ndarray:
+    """a.T as a C-contiguous copy, made in strips of `rows` rows (a plain strided copy of a vocabulary-sized matrix
+    is several times slower)."""
+    a = np.asarray(a)
+    if a.ndim != 2 or a.T.flags.c_contiguous:
+        return np.ascontiguousarray(a.T)
+    out = np.empty((a.shape[1], a.shape[0]), a.dtype)
+    for i in range(0, a.shape[0], rows):
+        out[:, i:i + rows] = a[i:i + rows].T
+    return out
+
+
 @dataclass(eq=False)
 class NBits:
     """The 4-bit weights of one linear in MatMulNBits layout (bits 4; awq.py describes it)."""
@@ -134,7 +218,7 @@ def linear(g: Graph, x: str, lin: Linear, name: str) -> str:
         y = g.op("MatMulNBits", inputs, name=name, domain=MS_DOMAIN, K=lin.in_features, N=lin.out_features,
                  bits=4, block_size=q.block_size, accuracy_level=0)
     else:
-        w_t = np.ascontiguousarray(np.asarray(lin.weight).T)  # (in, out)
+        w_t = transposed(lin.weight)  # (in, out)
         y = g.op("MatMul", [x, g.weight(name + ".weight", w_t)], name=name)
     if lin.bias is not None:
         y = g.op("Add", [y, g.weight(name + ".bias", lin.bias)], name=name + "_bias")
@@ -169,8 +253,8 @@ def softmax_f32(g: Graph, scores: str, bias: str) -> str:
 # ----------------------------------------------------------------------------------------------- embed_tokens
 
 
-def build_embed_tokens(table: np.ndarray, dtype) -> onnx.ModelProto:
-    g = Graph("embed_tokens", dtype)
+def build_embed_tokens(table: np.ndarray, dtype, data: ExternalData = None) -> onnx.ModelProto:
+    g = Graph("embed_tokens", dtype, data)
     g.input("input_ids", TensorProto.INT64, ["batch", "seq"])
     out = g.op("Gather", [g.weight("embed_tokens.weight", table), "input_ids"], outputs=["inputs_embeds"], axis=0)
     g.output(out, g.onnx_dtype, ["batch", "seq", table.shape[1]])
@@ -295,8 +379,8 @@ def decoder_step(g: Graph, cfg: DecoderConfig, weights, inputs_embeds: str, atte
     return logits, presents
 
 
-def build_decoder(cfg: DecoderConfig, weights, linear_of, dtype) -> onnx.ModelProto:
-    g = Graph("decoder", dtype)
+def build_decoder(cfg: DecoderConfig, weights, linear_of, dtype, data: ExternalData = None) -> onnx.ModelProto:
+    g = Graph("decoder", dtype, data)
     g.input("inputs_embeds", g.onnx_dtype, ["batch", "seq", cfg.hidden_size])
     g.input("attention_mask", TensorProto.INT64, ["batch", "total"])
     g.input("position_ids", TensorProto.INT64, ["batch", "seq"])
@@ -342,7 +426,7 @@ def sinusoids(length: int, channels: int, max_timescale: float = 10000.0) -> np.
     return torch.cat([torch.sin(scaled), torch.cos(scaled)], dim=1).numpy()
 
 
-def build_audio_encoder(cfg: AudioConfig, weights, dtype) -> onnx.ModelProto:
+def build_audio_encoder(cfg: AudioConfig, weights, dtype, data: ExternalData = None) -> onnx.ModelProto:
     """Qwen2.5-Omni audio tower over a batch of independent 2-second chunks.
 
     transformers runs all chunks of an audio as one packed sequence with block-diagonal attention (cu_seqlens, one
@@ -350,7 +434,7 @@ def build_audio_encoder(cfg: AudioConfig, weights, dtype) -> onnx.ModelProto:
     even number (n_window) of frames after the stride-2 conv, so no pooled pair crosses a chunk boundary and each
     chunk can be computed alone: here one batch row per chunk with a key padding mask for the partial last chunk.
     """
-    g = Graph("audio_encoder", dtype)
+    g = Graph("audio_encoder", dtype, data)
     g.input("input_features", g.onnx_dtype, ["chunks", cfg.num_mel_bins, cfg.chunk_frames])
     g.input("feature_lens", TensorProto.INT64, ["chunks"])
     out = g.op("Identity", [audio_tower(g, cfg, weights, "input_features", "feature_lens")], outputs=["audio_embeds"])

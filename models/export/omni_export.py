@@ -4,6 +4,10 @@ export() writes the folder; export.py is its command line, tiny.py and random_fu
 and the random full-size one. Checkpoints: the full Qwen2.5-Omni (keys "thinker.*", talker and token2wav ignored),
 a thinker-only save, or an AutoAWQ "GEMM" checkpoint (quantization_config.quant_method == "awq"). Only the thinker
 is exported: audio tower, token embeddings and the text decoder with lm_head; no vision, no talker.
+
+Weights are read one tensor at a time (model.safetensors.index.json decides which files, when present) and written
+to each graph's .onnx.data file as the graph is built, so memory holds one weight at a time, not the model. A
+checkpoint the exporter cannot use raises CheckpointError naming the key, file or setting.
 """
 
 import json
@@ -46,38 +50,137 @@ EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of initializers above which a g
 # ----------------------------------------------------------------------------------------------- checkpoint
 
 
+class CheckpointError(Exception):
+    """A checkpoint the exporter cannot read as it is: the message names the file, key or setting at fault."""
+
+
+SAFETENSORS_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16, "I64": np.int64,
+                      "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8, "BOOL": np.bool_}
+INDEX_FILE = "model.safetensors.index.json"
+
+
+class SafetensorsFile:
+    """One .safetensors file: its header, and tensors read one at a time with plain reads (no memory map, so
+    what was read leaves the process once the array is freed)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                raise CheckpointError(f"{path}: not a safetensors file (shorter than its header)")
+            n = int.from_bytes(head, "little")
+            if n > size - 8:
+                raise CheckpointError(f"{path}: header of {n} bytes in a file of {size} (truncated download?)")
+            try:
+                header = json.loads(f.read(n))
+            except ValueError as e:
+                raise CheckpointError(f"{path}: unreadable safetensors header ({e})") from None
+        header.pop("__metadata__", None)
+        self.base = 8 + n
+        self.entries = header
+        for key, e in header.items():
+            if e.get("dtype") not in SAFETENSORS_DTYPES:
+                raise CheckpointError(f"{path}: tensor {key} has dtype {e.get('dtype')}, unknown to the exporter")
+            begin, end = e["data_offsets"]
+            if self.base + end > size:
+                raise CheckpointError(f"{path}: tensor {key} ends at byte {self.base + end} of a {size}-byte file "
+                                      f"(truncated download?)")
+
+    def keys(self):
+        return self.entries.keys()
+
+    def read(self, key: str) -> np.ndarray:
+        """The tensor as stored; bfloat16 comes back as float32 (exact)."""
+        e = self.entries[key]
+        dtype = np.dtype(SAFETENSORS_DTYPES[e["dtype"]])
+        begin, end = e["data_offsets"]
+        shape = tuple(e["shape"])
+        count = int(np.prod(shape)) if shape else 1
+        if count * dtype.itemsize != end - begin:
+            raise CheckpointError(f"{self.path}: tensor {key} holds {end - begin} bytes, its shape {list(shape)} and "
+                                  f"dtype {e['dtype']} need {count * dtype.itemsize}")
+        with open(self.path, "rb") as f:
+            f.seek(self.base + begin)
+            a = np.fromfile(f, dtype=dtype.newbyteorder("<"), count=count)
+        if a.size != count:
+            raise CheckpointError(f"{self.path}: tensor {key} cut short (truncated download?)")
+        if e["dtype"] == "BF16":
+            a = (a.astype(np.uint32) << np.uint32(16)).view(np.float32)
+        return a.astype(a.dtype.newbyteorder("="), copy=False).reshape(shape)
+
+
+def checkpoint_files(checkpoint: str) -> dict:
+    """{file name: [keys it holds]} of the checkpoint's weights.
+
+    With model.safetensors.index.json, exactly the files its weight_map names (other .safetensors files in the
+    folder are ignored; a named file that is missing, or that lacks a key the map gives it, is an error).
+    Without it, every .safetensors file in the folder, and a key in two files is an error."""
+    index_path = os.path.join(checkpoint, INDEX_FILE)
+    if os.path.exists(index_path):
+        with open(index_path, encoding="utf-8") as f:
+            try:
+                weight_map = json.load(f)["weight_map"]
+            except (ValueError, KeyError) as e:
+                raise CheckpointError(f"{index_path}: no readable weight_map ({e})") from None
+        files = {}
+        for key, name in weight_map.items():
+            files.setdefault(name, []).append(key)
+        missing = sorted(n for n in files if not os.path.exists(os.path.join(checkpoint, n)))
+        if missing:
+            raise CheckpointError(f"{INDEX_FILE} names {', '.join(missing)}, missing from {checkpoint} "
+                                  f"(incomplete download?)")
+        return files
+    names = sorted(f for f in os.listdir(checkpoint) if f.endswith(".safetensors"))
+    if not names:
+        raise CheckpointError(f"no .safetensors files in {checkpoint}")
+    return {n: None for n in names}
+
+
 class Weights:
-    """Lazy access to a checkpoint's thinker tensors as float32 numpy arrays (bf16/fp16 safe)."""
+    """A checkpoint's thinker tensors, read one at a time when asked for: numpy arrays as stored (float16 stays
+    float16, bfloat16 becomes float32, packed AWQ tensors int32). Keys "thinker.X" are known as "X"; "talker.*"
+    and "token2wav.*" are ignored."""
 
     def __init__(self, checkpoint: str):
-        from safetensors import safe_open
-
-        files = sorted(f for f in os.listdir(checkpoint) if f.endswith(".safetensors"))
-        if not files:
-            raise SystemExit(f"no .safetensors files in {checkpoint}")
-        self._handles = {}
+        self._files = {}
         self._where = {}
-        for f in files:
-            h = safe_open(os.path.join(checkpoint, f), framework="pt")
-            self._handles[f] = h
-            for key in h.keys():
-                name = key[len("thinker."):] if key.startswith("thinker.") else key
+        self.prefix = ""
+        for name, keys in checkpoint_files(checkpoint).items():
+            st = SafetensorsFile(os.path.join(checkpoint, name))
+            self._files[name] = st
+            if keys is None:
+                keys = list(st.keys())
+            else:
+                absent = [k for k in keys if k not in st.entries]
+                if absent:
+                    raise CheckpointError(f"{INDEX_FILE} puts {absent[0]} in {name}, which does not hold it "
+                                          f"({len(absent)} such keys)")
+            for key in keys:
                 if key.startswith(("talker.", "token2wav.")):
                     continue
-                self._where[name] = (f, key)
+                if key.startswith("thinker."):
+                    self.prefix = "thinker."
+                    short = key[len("thinker."):]
+                else:
+                    short = key
+                if short in self._where:
+                    raise CheckpointError(f"tensor {key} is in both {self._where[short][0]} and {name}")
+                self._where[short] = (name, key)
 
     def has(self, name: str) -> bool:
         return name in self._where
 
-    def raw(self, name: str):
-        f, key = self._where[name]
-        return self._handles[f].get_tensor(key)
+    def key_of(self, name: str) -> str:
+        """The checkpoint's own key for `name` (with its "thinker." prefix, if it uses one)."""
+        return self._where[name][1] if name in self._where else self.prefix + name
 
     def get(self, name: str) -> np.ndarray:
         if name not in self._where:
-            raise KeyError(f"tensor {name} not in checkpoint")
-        t = self.raw(name)
-        return t.float().numpy() if t.is_floating_point() else t.numpy()
+            raise CheckpointError(f"tensor {self.key_of(name)} not in the checkpoint")
+        f, key = self._where[name]
+        return self._files[f].read(key)
 
     def names(self):
         return self._where.keys()
@@ -132,6 +235,19 @@ def audio_config(cfg: ThinkerConfig) -> graphs.AudioConfig:
 # ----------------------------------------------------------------------------------------------- linears
 
 
+def tie_word_embeddings(cfg: "ThinkerConfig") -> bool:
+    """Whether lm_head shares the embedding table: the first of text_config, thinker_config and the root that says
+    (Qwen2.5-Omni's text model defaults to untied)."""
+    for part in (cfg.text, cfg.thinker, cfg.root):
+        if "tie_word_embeddings" in part:
+            return bool(part["tie_word_embeddings"])
+    return False
+
+
+def key_name(weights, name: str) -> str:
+    return weights.key_of(name) if hasattr(weights, "key_of") else name
+
+
 def make_linear_source(weights: Weights, cfg: ThinkerConfig, mode: str, np_dtype):
     """Returns linear_of(prefix) -> graphs.Linear for the decoder, per the chosen weight mode.
 
@@ -140,27 +256,36 @@ def make_linear_source(weights: Weights, cfg: ThinkerConfig, mode: str, np_dtype
     """
     quant = cfg.quant or {}
     group = int(quant.get("group_size", 128))
-    tied = cfg.text.get("tie_word_embeddings", cfg.thinker.get("tie_word_embeddings", False))
+    tied = tie_word_embeddings(cfg)
 
     def linear_of(prefix: str) -> graphs.Linear:
         if prefix == "lm_head" and not weights.has("lm_head.weight"):
-            if not tied and not weights.has("model.embed_tokens.weight"):
-                raise KeyError("lm_head.weight missing")
-            prefix_w = "model.embed_tokens.weight"  # tied embeddings
-            w = weights.get(prefix_w)
+            if not tied:
+                raise CheckpointError(f"{key_name(weights, 'lm_head.weight')} missing, and the config says "
+                                      f"tie_word_embeddings false (lm_head is not the embedding table)")
+            w = weights.get("model.embed_tokens.weight")  # tied embeddings
             return graphs.Linear(w.shape[0], w.shape[1], weight=w)
         bias = weights.get(prefix + ".bias") if weights.has(prefix + ".bias") else None
         if weights.has(prefix + ".qweight"):
-            qw, qz, sc = (weights.raw(prefix + ".qweight").numpy(), weights.raw(prefix + ".qzeros").numpy(),
-                          weights.raw(prefix + ".scales").float().numpy())
-            if mode == "awq-int4":
-                b, s, z, k, n = awq.matmulnbits_tensors(qw, qz, sc, group, np.float32)
-                return graphs.Linear(n, k, bias=bias, nbits=graphs.NBits(b, s, z, group))
-            w = awq.dequantize_awq(qw, qz, sc, group).T  # (out, in)
+            for part in (".qzeros", ".scales"):
+                if not weights.has(prefix + part):
+                    raise CheckpointError(f"{key_name(weights, prefix + part)} missing: the quantized linear "
+                                          f"{key_name(weights, prefix)} has qweight but no {part[1:]}")
+            qw, qz = weights.get(prefix + ".qweight"), weights.get(prefix + ".qzeros")
+            sc = np.asarray(weights.get(prefix + ".scales"), dtype=np.float32)
+            try:
+                if mode == "awq-int4":
+                    b, s, z, k, n = awq.matmulnbits_tensors(qw, qz, sc, group, np.float32)
+                    return graphs.Linear(n, k, bias=bias, nbits=graphs.NBits(b, s, z, group))
+                w = awq.dequantize_awq(qw, qz, sc, group).T  # (out, in)
+            except ValueError as e:
+                raise CheckpointError(f"{key_name(weights, prefix)}: {e}") from None
             return graphs.Linear(w.shape[0], w.shape[1], weight=w, bias=bias)
+        if not weights.has(prefix + ".weight"):
+            raise CheckpointError(f"{key_name(weights, prefix + '.weight')} (or its AWQ qweight) missing")
         w = weights.get(prefix + ".weight")
         if mode == "rtn-int4" and prefix.startswith("model.layers."):
-            q, z, s = awq.quantize_rtn(np.ascontiguousarray(w.T), 128)
+            q, z, s = awq.quantize_rtn(graphs.transposed(w), 128)
             b = awq.reshape_b(awq.pack_nbits_b(q), w.shape[1], 128)
             return graphs.Linear(w.shape[0], w.shape[1], bias=bias,
                                  nbits=graphs.NBits(b, np.ascontiguousarray(s.T).reshape(-1).astype(np.float32),
@@ -241,17 +366,18 @@ def io_only(model: onnx.ModelProto) -> onnx.ModelProto:
     return m
 
 
-def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str):
-    path = os.path.join(out_dir, file_name)
-    data_name = file_name + ".data"
-    if os.path.exists(os.path.join(out_dir, data_name)):
-        os.remove(os.path.join(out_dir, data_name))
-    size = sum(t.ByteSize() for t in model.graph.initializer)
-    if size > EXTERNAL_DATA_THRESHOLD:
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True, location=data_name,
-                        size_threshold=1024)
-    else:
-        onnx.save_model(model, path)
+def graph_data(out_dir: str, file_name: str) -> graphs.ExternalData:
+    """The weights file a graph is built into (see save_onnx)."""
+    return graphs.ExternalData(os.path.join(out_dir, file_name + ".data"))
+
+
+def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str, data: graphs.ExternalData):
+    """Writes `file_name`. Its large initializers went to `data` while the graph was built: a graph whose weights
+    exceed EXTERNAL_DATA_THRESHOLD keeps them there (`<graph>.onnx.data`), a smaller one gets them back inline."""
+    data.close()
+    if data.size <= EXTERNAL_DATA_THRESHOLD:
+        data.inline_all(model)
+    onnx.save_model(model, os.path.join(out_dir, file_name))
 
 
 # ----------------------------------------------------------------------------------------------- export
@@ -295,31 +421,37 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
             print(msg, flush=True)
 
     log(f"audio_encoder ({acfg.layers} layers, d_model {acfg.d_model})")
-    audio_model = graphs.build_audio_encoder(acfg, weights, np_dtype)
-    save_onnx(audio_model, out_dir, "audio_encoder.onnx")
+    with graph_data(out_dir, "audio_encoder.onnx") as data:
+        model = graphs.build_audio_encoder(acfg, weights, np_dtype, data)
+        save_onnx(model, out_dir, "audio_encoder.onnx", data)
+    written = [("audio_encoder", io_only(model))]
     log("embed_tokens")
-    embed_model = graphs.build_embed_tokens(weights.get("model.embed_tokens.weight"), np_dtype)
-    save_onnx(embed_model, out_dir, "embed_tokens.onnx")
-    written = [("audio_encoder", io_only(audio_model)), ("embed_tokens", io_only(embed_model))]
-    del audio_model, embed_model
+    with graph_data(out_dir, "embed_tokens.onnx") as data:
+        model = graphs.build_embed_tokens(weights.get("model.embed_tokens.weight"), np_dtype, data)
+        save_onnx(model, out_dir, "embed_tokens.onnx", data)
+    written.append(("embed_tokens", io_only(model)))
+    del model
     if step_decoder:
         log(f"decoder ({dcfg.num_layers} layers, weights {mode}, activations {dtype})")
-        decoder_model = graphs.build_decoder(dcfg, weights, linear_of, np_dtype)
-        save_onnx(decoder_model, out_dir, "decoder.onnx")
-        written.append(("decoder", io_only(decoder_model)))
-        del decoder_model
-    elif os.path.exists(os.path.join(out_dir, "decoder.onnx")):
-        os.remove(os.path.join(out_dir, "decoder.onnx"))
+        with graph_data(out_dir, "decoder.onnx") as data:
+            model = graphs.build_decoder(dcfg, weights, linear_of, np_dtype, data)
+            save_onnx(model, out_dir, "decoder.onnx", data)
+        written.append(("decoder", io_only(model)))
+        del model
+    else:
+        for name in ("decoder.onnx", "decoder.onnx.data"):
+            if os.path.exists(os.path.join(out_dir, name)):
+                os.remove(os.path.join(out_dir, name))
     tokens = token_ids(checkpoint, cfg)
     if loop:
         log(f"generate ({dcfg.num_layers} layers in an ONNX Loop, weights {mode}, activations {dtype}, "
             f"audio tower included)")
-        generate_model = generate.build_generate(dcfg, acfg, weights, linear_of,
-                                                 weights.get("model.embed_tokens.weight"), np_dtype,
-                                                 pad=tokens["pad"], audio_id=tokens["audio"])
-        save_onnx(generate_model, out_dir, "generate.onnx")
-        written.append(("generate", io_only(generate_model)))
-        del generate_model
+        with graph_data(out_dir, "generate.onnx") as data:
+            model = generate.build_generate(dcfg, acfg, weights, linear_of, np_dtype, pad=tokens["pad"],
+                                            audio_id=tokens["audio"], data=data)
+            save_onnx(model, out_dir, "generate.onnx", data)
+        written.append(("generate", io_only(model)))
+        del model
 
     for name in ("tokenizer.json", "tokenizer_config.json", "preprocessor_config.json", "chat_template.json",
                  "chat_template.jinja"):

@@ -10,9 +10,11 @@ vocabulary 152064; audio tower: d_model 1280, 32 layers, 20 heads). The decoder 
 tensors (qweight / qzeros / scales, group 128) and go through the exporter's AWQ path exactly as a real AWQ
 checkpoint does (int4: repack into MatMulNBits; float16: dequantized). Every other tensor is float16.
 
-Random int4 weights need centred nibbles: 4-bit values 0..15 around zero point 8 carry a mean offset that survives
-RMSNorm and makes every step pick the same token. Here every nibble is odd (q | 1): q - 8 is in {-7, -5, .., 7},
-mean zero. Scales make each linear's output about unit variance.
+Random int4 weights need centred nibbles: 4-bit values 0..15 around one zero point carry a mean offset that survives
+RMSNorm and makes every step pick the same token. Here every (group, output column) has its own seeded zero point z
+in 5..10 (both nibble parities, so the GPU path runs the real zero-point arithmetic) and its nibbles are
+q = z + d, d uniform in {-5, -3, -1, 1, 3, 5}: q covers 0..15 and q - z has mean zero. Scales make each linear's
+output about unit variance.
 
 The tokenizer is the tiny model's byte-level BPE (900 tokens) with Qwen's special tokens moved to their real ids
 (151643...): prompts are tokenized with it (a few more text tokens than Qwen's own vocabulary gives), and the ids
@@ -24,8 +26,8 @@ import os
 import zlib
 
 import numpy as np
-import torch
 
+import awq
 import omni_export
 
 GROUP = 128
@@ -37,6 +39,9 @@ AUDIO = {"d_model": 1280, "encoder_layers": 32, "encoder_attention_heads": 20, "
          "num_mel_bins": 128, "n_window": 100, "output_dim": 3584, "max_source_positions": 1500}
 SPECIAL_BASE = 151643  # <|endoftext|>; Qwen's special tokens follow in the tiny tokenizer's order
 QUANT = {"quant_method": "awq", "bits": 4, "group_size": GROUP, "version": "gemm", "zero_point": True}
+ZERO_LOW, ZERO_HIGH = 5, 10  # zero points of the random AWQ linears
+OFFSETS = np.array([-5, -3, -1, 1, 3, 5], dtype=np.int8).view(np.uint8)  # q - z (added modulo 256: z + d >= 0)
+OFFSET_STD = float(np.sqrt(np.mean(np.array([-5, -3, -1, 1, 3, 5]) ** 2.0)))
 TINY_HF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tiny", "hf")
 
 
@@ -95,15 +100,16 @@ class RandomAwqWeights:
         shape = self.shapes[name]
         rng = self._rng(name)
         if name.endswith(".qweight"):
-            # odd nibbles only: q - 8 in {-7, .., 7}, zero mean
-            raw = np.frombuffer(rng.bytes(int(np.prod(shape)) * 4), dtype=np.uint32) | np.uint32(0x11111111)
-            return raw.view(np.int32).reshape(shape)
+            k, n = shape[0], shape[1] * 8
+            z = np.repeat(self._zero_points(name[:-len(".qweight")] + ".qzeros"), GROUP, axis=0)
+            d = rng.integers(0, len(OFFSETS), size=(k, n), dtype=np.uint8)
+            return awq.pack_awq(z + OFFSETS[d])
         if name.endswith(".qzeros"):
-            return np.full(shape, 0x88888888, dtype=np.uint32).view(np.int32)
+            return awq.pack_awq(self._zero_points(name))
         if name.endswith(".scales"):
             k = shape[0] * GROUP
-            # E[(q - 8)^2] = 21 for odd q: std 4.6; y = x @ W has unit variance for unit-variance x
-            return (rng.uniform(0.8, 1.2, size=shape) / (4.6 * np.sqrt(k))).astype(np.float16)
+            # E[(q - z)^2] = 35/3 for the offsets: std 3.42; y = x @ W has unit variance for unit-variance x
+            return (rng.uniform(0.8, 1.2, size=shape) / (OFFSET_STD * np.sqrt(k))).astype(np.float16)
         if name.endswith(("layernorm.weight", "norm.weight", "layer_norm.weight", "ln_post.weight")):
             return rng.uniform(0.9, 1.1, size=shape).astype(np.float16)
         # uniform int8 noise (fast to make; std 73.9) scaled: unit variance for embeddings, 1/sqrt(fan_in)
@@ -119,8 +125,10 @@ class RandomAwqWeights:
         noise *= np.float16(scale / 73.9)
         return noise
 
-    def raw(self, name):
-        return torch.from_numpy(self._make(name))
+    def _zero_points(self, qzeros_name):
+        """uint8 (K/group, N): the seeded zero point of each group and output column, 5..10."""
+        blocks, packed = self.shapes[qzeros_name]
+        return self._rng(qzeros_name).integers(ZERO_LOW, ZERO_HIGH + 1, size=(blocks, packed * 8), dtype=np.uint8)
 
     def get(self, name):
         if name not in self.shapes:
