@@ -18,7 +18,10 @@ import org.apache.flink.util.Collector;
  * Collects one file's transcribed segments (keyed by file id) and emits the file's transcript once
  * all of them are in, in index order, whatever order they arrived in. The file's record count is
  * known from the record flagged {@code last}. A file with any failed record becomes a failed
- * transcript (the first failure by index). State for the file is cleared when it is emitted.
+ * transcript (the first failure by index). State for the file is cleared when it is emitted. A
+ * file's end record (speech detection, split channels) gives its duration and no segment; the
+ * transcript's segments are in time order (channel, then index, on ties), which is index order when
+ * channels are mixed.
  *
  * <p>Accumulators {@code filesDone} and {@code filesFailed}; metrics of the same names and {@code
  * tokens}.
@@ -123,10 +126,20 @@ public final class OrderedMergeFunction
         }
         TranscriptSegment[] segments =
                 ordered.stream()
+                        .filter(s -> !s.isEnd())
                         .map(
                                 s ->
                                         new TranscriptSegment(
-                                                s.index(), s.startMs(), s.endMs(), s.text()))
+                                                s.index(),
+                                                s.startMs(),
+                                                s.endMs(),
+                                                s.text(),
+                                                s.channel(),
+                                                s.speech()))
+                        .sorted(
+                                Comparator.comparingLong(TranscriptSegment::startMs)
+                                        .thenComparingInt(TranscriptSegment::channel)
+                                        .thenComparingInt(TranscriptSegment::index))
                         .toArray(TranscriptSegment[]::new);
         return new FileTranscript(
                 first.fileId(),

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * this task manager, if any; else, when {@link EngineSettings#gpus()} is positive (embedded
  * cluster), GPU {@code subtask % gpus}; else the CPU.
  *
- * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
+ * <p>Failure records from decoding and files' end records pass through without engine work. A
+ * segment the engine fails on (or a batch whose
  * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on. When a
  * batch throws, its segments run again one by one, so that only the segments that fail alone (and
  * so only their files) are reported failed.
@@ -163,8 +164,8 @@ public class TranscribeFunction extends AbstractRichFunction
     public void processBatch(List<SegmentRecord> batch, Collector<TranscribedSegment> out) {
         List<SegmentRecord> audio = new ArrayList<>(batch.size());
         for (SegmentRecord s : batch) {
-            if (s.failed()) {
-                out.collect(TranscribedSegment.decodeFailure(s));
+            if (!s.hasAudio()) {
+                out.collect(TranscribedSegment.passThrough(s));
                 processed.add(1L);
                 processedByFile.add(s.fileId());
             } else {
@@ -213,7 +214,9 @@ public class TranscribeFunction extends AbstractRichFunction
                             modelName,
                             t.failed() ? "transcribe" : null,
                             t.failed() ? describe(s, t.error()) : null,
-                            s.options()));
+                            s.options(),
+                            s.channel(),
+                            s.speech()));
             processed.add(1L);
             processedByFile.add(s.fileId());
         }

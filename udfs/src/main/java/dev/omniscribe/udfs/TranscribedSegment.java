@@ -15,6 +15,10 @@ package dev.omniscribe.udfs;
  * @param model short name of the model that produced the text
  * @param failedStage {@code decode} or {@code transcribe} on failure, else null
  * @param error the failure message, else null
+ * @param options how the file is transcribed
+ * @param channel 0 when channels are mixed, else the channel (from 1)
+ * @param speech where speech lies in the segment (in the file, ms); empty for failure and end
+ *     records
  */
 public record TranscribedSegment(
         String fileId,
@@ -29,14 +33,24 @@ public record TranscribedSegment(
         String model,
         String failedStage,
         String error,
-        FileOptions options) {
+        FileOptions options,
+        int channel,
+        SpeechRegion[] speech) {
 
     public boolean failed() {
         return failedStage != null;
     }
 
-    /** Carries a decode failure record through transcription unchanged. */
-    public static TranscribedSegment decodeFailure(SegmentRecord s) {
+    /** Whether this is a file's end record ({@link SegmentRecord#end}): no audio, no text. */
+    public boolean isEnd() {
+        return !failed() && speech.length == 0;
+    }
+
+    /**
+     * Carries a record without audio (a decode failure, a file's end record) through transcription
+     * unchanged.
+     */
+    public static TranscribedSegment passThrough(SegmentRecord s) {
         return new TranscribedSegment(
                 s.fileId(),
                 s.relativePath(),
@@ -48,8 +62,10 @@ public record TranscribedSegment(
                 "",
                 0,
                 null,
-                "decode",
+                s.failed() ? "decode" : null,
                 s.error(),
-                s.options());
+                s.options(),
+                s.channel(),
+                s.speech());
     }
 }
