@@ -15,6 +15,8 @@ import java.util.Locale;
  * @param s2t convert Simplified to Traditional Chinese (OpenCC s2t)
  * @param prompt instruction given to the model instead of the model folder's default; null for the
  *     default
+ * @param vad whether segments follow detected speech (Silero VAD)
+ * @param channels whether channels are mixed or transcribed apart
  */
 public record TranscribeOptions(
         int segmentDurationS,
@@ -22,7 +24,9 @@ public record TranscribeOptions(
         double temperature,
         double repetitionPenalty,
         boolean s2t,
-        String prompt) {
+        String prompt,
+        boolean vad,
+        SegmentationSettings.Channels channels) {
 
     /** Longest segment the model accepts, in seconds. */
     public static final int MAX_SEGMENT_DURATION_S =
@@ -39,9 +43,12 @@ public record TranscribeOptions(
                     GenerationOptions.DEFAULT_TEMPERATURE,
                     GenerationOptions.DEFAULT_REPETITION_PENALTY,
                     false,
-                    null);
+                    null,
+                    SegmentationSettings.DEFAULT.speechDetection(),
+                    SegmentationSettings.DEFAULT.channels());
 
     public TranscribeOptions {
+        java.util.Objects.requireNonNull(channels, "channels");
         if (segmentDurationS < 1 || segmentDurationS > MAX_SEGMENT_DURATION_S) {
             throw new IllegalArgumentException(
                     "segment duration must be 1.."
@@ -66,12 +73,19 @@ public record TranscribeOptions(
                 maxNewTokens, temperature, repetitionPenalty, 0L, null, prompt);
     }
 
+    /** How the audio is cut, for the job. */
+    public SegmentationSettings segmentation() {
+        return SegmentationSettings.of(segmentDurationS, vad, channels);
+    }
+
     /** A stable text form of every option, for cache keys and job records. */
     public String canonical() {
         return String.format(
                 Locale.ROOT,
-                "segment_duration=%d;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s",
+                "segment_duration=%d;vad=%b;channels=%s;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s",
                 segmentDurationS,
+                vad,
+                channels.label(),
                 maxNewTokens,
                 Double.toString(temperature),
                 Double.toString(repetitionPenalty),

@@ -33,9 +33,9 @@ import org.slf4j.LoggerFactory;
  * mid-file failure stay, and the merge drops them.
  *
  * <p>Metrics: {@code filesDecoded}, {@code decodeFailures}, {@code segments}, {@code audioSeconds}
- * (decoded, speech or not).
- * Accumulator {@value #SEGMENTS_DECODED}: records emitted, failure records included; {@value
- * #SEGMENTS_DECODED_BY_FILE}: the same per file ({@link FileSegmentCounts}).
+ * (decoded, speech or not). Accumulator {@value #SEGMENTS_DECODED}: records emitted, failure
+ * records included; {@value #SEGMENTS_DECODED_BY_FILE}: the same per file ({@link
+ * FileSegmentCounts}).
  */
 public final class DecodeAudioFunction extends ProcessFunction<AudioFile, SegmentRecord> {
 
@@ -109,8 +109,7 @@ public final class DecodeAudioFunction extends ProcessFunction<AudioFile, Segmen
         boolean endRecord = cuts.speechDetection() || split;
         OneBehind emitter = new OneBehind(file, options, out);
         org.apache.flink.core.fs.Path path = FlinkPaths.of(file.path());
-        try (AudioDecoder.Session session =
-                decoder.open(path, storage.fileSystem(path), split)) {
+        try (AudioDecoder.Session session = decoder.open(path, storage.fileSystem(path), split)) {
             int channels = session.channels();
             AudioSegmenter[] segmenters = new AudioSegmenter[channels];
             for (int c = 0; c < channels; c++) {

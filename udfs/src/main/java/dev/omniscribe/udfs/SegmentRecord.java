@@ -9,9 +9,9 @@ package dev.omniscribe.udfs;
  * fails ends with a record that has {@code error} set, no audio, and {@code last} set (segments
  * decoded before the failure keep their indices).
  *
- * <p>With speech detection or split channels, segments hold only speech and need not tile the
- * file; such a file's records end with an end record: no audio, no error, {@code startMs == endMs
- * ==} the file's duration, {@code last} set ({@link #end}). A file without speech has only that.
+ * <p>With speech detection or split channels, segments hold only speech and need not tile the file;
+ * such a file's records end with an end record: no audio, no error, {@code startMs == endMs ==} the
+ * file's duration, {@code last} set ({@link #end}). A file without speech has only that.
  *
  * @param fileId the file's full path, unique per file
  * @param relativePath the file's path below the input root

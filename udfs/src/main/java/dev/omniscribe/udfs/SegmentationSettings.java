@@ -9,9 +9,9 @@ import java.util.Objects;
  *
  * @param targetMs the longest segment, in milliseconds
  * @param speechDetection whether segments are speech found by Silero VAD ({@link SpeechDetection}:
- *     speech regions merged up to {@code targetMs}, cut in pauses, everything else dropped), or, when
- *     false, the whole audio cut in the quietest stretch of the last third before {@code targetMs}
- *     (at most 10 s before it)
+ *     speech regions merged up to {@code targetMs}, cut in pauses, everything else dropped), or,
+ *     when false, the whole audio cut in the quietest stretch of the last third before {@code
+ *     targetMs} (at most 10 s before it)
  * @param channels whether channels are mixed into one or each transcribed on its own
  */
 public record SegmentationSettings(long targetMs, boolean speechDetection, Channels channels)

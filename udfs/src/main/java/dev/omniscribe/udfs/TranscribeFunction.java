@@ -37,10 +37,9 @@ import org.slf4j.LoggerFactory;
  * cluster), GPU {@code subtask % gpus}; else the CPU.
  *
  * <p>Failure records from decoding and files' end records pass through without engine work. A
- * segment the engine fails on (or a batch whose
- * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on. When a
- * batch throws, its segments run again one by one, so that only the segments that fail alone (and
- * so only their files) are reported failed.
+ * segment the engine fails on (or a batch whose generation throws) becomes a failed record of stage
+ * {@code transcribe}; the job goes on. When a batch throws, its segments run again one by one, so
+ * that only the segments that fail alone (and so only their files) are reported failed.
  *
  * <p>Metrics: {@code segmentsTranscribed}, {@code transcribeFailures}, {@code tokensGenerated},
  * {@code audioSecondsTranscribed}, {@code batches}. Accumulator {@value #SEGMENTS_PROCESSED}:

@@ -8,17 +8,10 @@ package dev.omniscribe.udfs;
  * @param endMs end in the file (exclusive), in milliseconds
  * @param text the segment's text
  * @param channel 0 when the file's channels were mixed, else the channel (from 1)
- * @param speech where speech lies in the segment (in the file, ms, in order); cues are placed
- *     there
+ * @param speech where speech lies in the segment (in the file, ms, in order); cues are placed there
  */
 public record TranscriptSegment(
         int index, long startMs, long endMs, String text, int channel, SpeechRegion[] speech) {
-
-    /** A segment of mixed channels whose speech fills it (speech detection off). */
-    public static TranscriptSegment whole(int index, long startMs, long endMs, String text) {
-        return new TranscriptSegment(
-                index, startMs, endMs, text, 0, new SpeechRegion[] {new SpeechRegion(startMs, endMs)});
-    }
 
     public TranscriptSegment withText(String newText) {
         return new TranscriptSegment(index, startMs, endMs, newText, channel, speech);

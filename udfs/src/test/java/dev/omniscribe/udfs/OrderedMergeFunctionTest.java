@@ -44,7 +44,9 @@ class OrderedMergeFunctionTest {
                 "tiny",
                 null,
                 null,
-                TinyModel.options(30_000, TinyModel.greedy(1)));
+                TinyModel.options(30_000, TinyModel.greedy(1)),
+                0,
+                new SpeechRegion[] {new SpeechRegion(index * 30_000L, (index + 1) * 30_000L)});
     }
 
     private static TranscribedSegment failed(String file, int index, boolean last, String stage) {
@@ -61,7 +63,9 @@ class OrderedMergeFunctionTest {
                 null,
                 stage,
                 "boom",
-                TinyModel.options(30_000, TinyModel.greedy(1)));
+                TinyModel.options(30_000, TinyModel.greedy(1)),
+                0,
+                new SpeechRegion[0]);
     }
 
     private static List<String> texts(FileTranscript t) {

@@ -1,6 +1,7 @@
 package dev.omniscribe.submitter.http;
 
 import dev.omniscribe.submitter.TranscribeOptions;
+import dev.omniscribe.udfs.SegmentationSettings;
 import io.javalin.http.Context;
 import io.javalin.validation.Validator;
 
@@ -15,7 +16,8 @@ final class RequestOptions {
 
     /**
      * Options of {@code /transcribe*}: {@code segment_duration} (s), {@code temperature}, {@code
-     * max_new_tokens}, {@code repetition_penalty}, {@code s2t}, {@code prompt}.
+     * max_new_tokens}, {@code repetition_penalty}, {@code s2t}, {@code prompt}, {@code vad} ({@code
+     * on} or {@code off}), {@code channels} ({@code mixed} or {@code split}).
      */
     static TranscribeOptions parse(Context ctx, TranscribeOptions defaults) {
         int segment =
@@ -44,7 +46,18 @@ final class RequestOptions {
                         .getOrDefault(defaults.repetitionPenalty());
         boolean s2t = param(ctx, "s2t", Boolean.class).getOrDefault(defaults.s2t());
         String prompt = prompt(ctx, defaults.prompt());
-        return new TranscribeOptions(segment, maxNewTokens, temperature, penalty, s2t, prompt);
+        boolean vad =
+                choice(ctx, "vad", defaults.vad() ? "on" : "off", java.util.Set.of("on", "off"))
+                        .equals("on");
+        SegmentationSettings.Channels channels =
+                SegmentationSettings.Channels.parse(
+                        choice(
+                                ctx,
+                                "channels",
+                                defaults.channels().label(),
+                                java.util.Set.of("mixed", "split")));
+        return new TranscribeOptions(
+                segment, maxNewTokens, temperature, penalty, s2t, prompt, vad, channels);
     }
 
     static double temperature(Context ctx, double fallback) {

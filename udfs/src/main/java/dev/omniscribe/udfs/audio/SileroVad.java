@@ -42,7 +42,9 @@ public final class SileroVad implements AutoCloseable {
     private static final String OUTPUT = "output"; // float (1, 1): speech probability
     private static final String STATE_OUT = "stateN"; // float (2, 1, 128)
 
-    /** Windows each batched stretch first runs over, from the audio before it, to warm its state. */
+    /**
+     * Windows each batched stretch first runs over, from the audio before it, to warm its state.
+     */
     static final int WARM_UP = 16;
 
     static final int DEFAULT_ROWS = 16;
@@ -88,9 +90,9 @@ public final class SileroVad implements AutoCloseable {
 
     /**
      * A new stream over one channel's audio: its windows' probabilities are computed in blocks of
-     * {@code rows} stretches of {@code rowWindows} windows each, run side by side as one batch (each
-     * stretch with its own state, warmed up on the {@value #WARM_UP} windows before it), which is
-     * several times faster than one window per call.
+     * {@code rows} stretches of {@code rowWindows} windows each, run side by side as one batch
+     * (each stretch with its own state, warmed up on the {@value #WARM_UP} windows before it),
+     * which is several times faster than one window per call.
      *
      * @param listener receives each window's probability, in order
      */
@@ -98,7 +100,9 @@ public final class SileroVad implements AutoCloseable {
         return new Stream(DEFAULT_ROWS, DEFAULT_ROW_WINDOWS, listener);
     }
 
-    /** As {@link #stream(ProbabilityListener)}, with the block's shape given (1 row: sequential). */
+    /**
+     * As {@link #stream(ProbabilityListener)}, with the block's shape given (1 row: sequential).
+     */
     Stream stream(int rows, int rowWindows, ProbabilityListener listener) {
         return new Stream(rows, rowWindows, listener);
     }
@@ -206,7 +210,8 @@ public final class SileroVad implements AutoCloseable {
             for (int step = 0; step < warmUp + perRow; step++) {
                 for (int r = 0; r < usedRows; r++) {
                     // Window `step` of row r starts WARM_UP windows before the row's first own
-                    // window; the CONTEXT samples before it come along. Past the block's end: zeros.
+                    // window; the CONTEXT samples before it come along. Past the block's end:
+                    // zeros.
                     int from = head + (r * perRow + step - warmUp) * WINDOW - CONTEXT;
                     int to = r * (CONTEXT + WINDOW);
                     int n = Math.max(0, Math.min(CONTEXT + WINDOW, block.length - from));

@@ -61,8 +61,7 @@ public final class SpeechSegmenter implements AudioSegmenter {
 
     /**
      * @param targetMs the longest segment, milliseconds
-     * @param searchWindowMs how far before the target a long region's cut is searched,
-     *     milliseconds
+     * @param searchWindowMs how far before the target a long region's cut is searched, milliseconds
      * @param detection thresholds and durations
      * @param vad the model (shared; each segmenter takes its own stream)
      * @param sink receives each segment as soon as it is cut, in order
@@ -213,7 +212,7 @@ public final class SpeechSegmenter implements AudioSegmenter {
     // The least speech-like place in [to - search, to]: the middle of the longest run of windows
     // below the end-of-speech threshold, else the least likely window.
     private long cutPoint(long from, long to) {
-        long lo = Math.max(from + WINDOW, to - searchSamples);
+        long lo = Math.max(from + padSamples + WINDOW, to - searchSamples);
         long firstW = (lo + WINDOW - 1) / WINDOW;
         long lastW = to / WINDOW - 1;
         long bestStart = -1;

@@ -2,6 +2,7 @@ package dev.omniscribe.udfs.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.omniscribe.udfs.TestSegments;
 import dev.omniscribe.udfs.TranscriptSegment;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class CueSplitterTest {
                 ("The quick brown fox jumps over the lazy dog while the band plays on and on, "
                                 + "and nobody seems to notice the time passing by at all. ")
                         .repeat(6);
-        TranscriptSegment s = new TranscriptSegment(3, 90_000, 120_000, text);
+        TranscriptSegment s = TestSegments.whole(3, 90_000, 120_000, text);
 
         List<Cue> cues = CueSplitter.split(s);
 
@@ -54,7 +55,7 @@ class CueSplitterTest {
     @Test
     void chineseTextSplitsAtSixteenCharactersPerLine() {
         String text = "这是一个很长的中文句子没有任何标点符号用来测试字幕切分是否会在十六个字处换行并且不超过两行";
-        List<Cue> cues = CueSplitter.split(new TranscriptSegment(0, 0, 6_000, text));
+        List<Cue> cues = CueSplitter.split(TestSegments.whole(0, 0, 6_000, text));
 
         for (Cue c : cues) {
             for (String line : c.text().split("\n")) {
@@ -67,20 +68,20 @@ class CueSplitterTest {
 
     @Test
     void aSingleWordOverALongSegmentIsShownForSevenSeconds() {
-        List<Cue> cues = CueSplitter.split(new TranscriptSegment(0, 1_000, 31_000, "Okay."));
+        List<Cue> cues = CueSplitter.split(TestSegments.whole(0, 1_000, 31_000, "Okay."));
 
         assertThat(cues).containsExactly(new Cue(1_000, 8_000, "Okay."));
     }
 
     @Test
     void blankTextHasNoCue() {
-        assertThat(CueSplitter.split(new TranscriptSegment(0, 0, 5_000, "  \n "))).isEmpty();
+        assertThat(CueSplitter.split(TestSegments.whole(0, 0, 5_000, "  \n "))).isEmpty();
     }
 
     @Test
     void aWordLongerThanALineIsCutIntoLines() {
         String word = "x".repeat(100);
-        List<Cue> cues = CueSplitter.split(new TranscriptSegment(0, 0, 3_000, word));
+        List<Cue> cues = CueSplitter.split(TestSegments.whole(0, 0, 3_000, word));
 
         for (Cue c : cues) {
             for (String line : c.text().split("\n")) {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.udfs.FileTranscript;
+import dev.omniscribe.udfs.TestSegments;
 import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.TranscriptSegment;
 import java.util.LinkedHashMap;
@@ -32,14 +33,14 @@ class OutputFormatTest {
 
     private static final FileTranscript ENGLISH =
             transcript(
-                    new TranscriptSegment(
+                    TestSegments.whole(
                             0,
                             0,
                             12_000,
                             "Hello world. This is a test of the subtitle splitter, which should"
                                     + " break long text into readable cues."),
-                    new TranscriptSegment(1, 12_000, 20_500, ""),
-                    new TranscriptSegment(2, 20_500, 3_725_250, "The end."));
+                    TestSegments.whole(1, 12_000, 20_500, ""),
+                    TestSegments.whole(2, 20_500, 3_725_250, "The end."));
 
     // Times: "Hello world." is 11 of the segment's 85 letters: 12 s * 11 / 85 = 1.553 s.
     @Test
@@ -83,7 +84,7 @@ class OutputFormatTest {
     // A segment whose text holds markup characters, a timing arrow and a blank line (the cue
     // splitter rewraps words, so the blank line goes; cueText drops any that a wrap would keep).
     private static final FileTranscript MARKUP =
-            transcript(new TranscriptSegment(0, 0, 4_000, "Q&A: <b>x</b> --> y\n\nend"));
+            transcript(TestSegments.whole(0, 0, 4_000, "Q&A: <b>x</b> --> y\n\nend"));
 
     @Test
     void vttEscapesAmpersandAndAngleBracketsAndCuesHoldNoArrowOrBlankLine() {
@@ -114,7 +115,7 @@ class OutputFormatTest {
     void chineseCuesHoldAtMostSixteenCharactersPerLine() {
         FileTranscript zh =
                 transcript(
-                        new TranscriptSegment(
+                        TestSegments.whole(
                                 0, 0, 10_000, "今天我们讨论语音识别系统的设计，包括音频解码、静音切分、批量推理和字幕生成。" + "最后总结。"));
 
         assertThat(OutputFormat.SRT.render(zh, Map.of()))
