@@ -53,6 +53,7 @@ public final class SpeechSegmenter implements AudioSegmenter {
     private boolean triggered;
     private long speechStart;
     private long tempEnd;
+    private long speechWindows; // windows of sure speech since speechStart
 
     // The open segment: padded regions, in samples.
     private final List<long[]> regions = new ArrayList<>();
@@ -130,7 +131,7 @@ public final class SpeechSegmenter implements AudioSegmenter {
         finished = true;
         vad.finish();
         long total = received;
-        if (triggered && total - speechStart > minSpeechSamples) {
+        if (triggered && isSpeech(total)) {
             addRegion(Math.max(0, speechStart - padSamples), total);
         }
         triggered = false;
@@ -148,12 +149,17 @@ public final class SpeechSegmenter implements AudioSegmenter {
         if (p >= detection.threshold() && !triggered) {
             triggered = true;
             speechStart = sample;
-        } else if (p < detection.negativeThreshold() && triggered) {
+            speechWindows = 0;
+        }
+        if (triggered && p >= detection.confidence()) {
+            speechWindows++;
+        }
+        if (triggered && p < detection.negativeThreshold()) {
             if (tempEnd == 0) {
                 tempEnd = sample;
             }
             if (sample - tempEnd >= minSilenceSamples) {
-                if (tempEnd - speechStart > minSpeechSamples) {
+                if (isSpeech(tempEnd)) {
                     addRegion(Math.max(0, speechStart - padSamples), tempEnd + padSamples);
                 }
                 triggered = false;
@@ -183,8 +189,9 @@ public final class SpeechSegmenter implements AudioSegmenter {
                 long cut = cutPoint(candidate, candidate + targetSamples);
                 regions.add(new long[] {candidate, cut});
                 emitOpen();
-                // The speech goes on from the cut, unpadded.
+                // The speech goes on from the cut, unpadded (and is speech, however short).
                 speechStart = cut + padSamples;
+                speechWindows = minSpeechSamples / WINDOW + 1;
                 if (tempEnd != 0 && tempEnd <= cut) {
                     tempEnd = 0;
                 }
@@ -192,6 +199,13 @@ public final class SpeechSegmenter implements AudioSegmenter {
             }
             return;
         }
+    }
+
+    // silero keeps speech longer than minSpeech from start to end; short bursts of music or noise
+    // joined by dips shorter than minSilence pass that, so the windows of sure speech must also add
+    // up to minSpeech.
+    private boolean isSpeech(long end) {
+        return end - speechStart > minSpeechSamples && speechWindows * WINDOW >= minSpeechSamples;
     }
 
     private void addRegion(long start, long end) {
