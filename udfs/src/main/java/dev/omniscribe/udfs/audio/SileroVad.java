@@ -101,9 +101,10 @@ public final class SileroVad implements AutoCloseable {
     }
 
     /**
-     * As {@link #stream(ProbabilityListener)}, with the block's shape given (1 row: sequential).
+     * As {@link #stream(ProbabilityListener)}, with the block's shape given. One row is silero's
+     * own way: one window per call, the state carried from window to window, no warm-up.
      */
-    Stream stream(int rows, int rowWindows, ProbabilityListener listener) {
+    public Stream stream(int rows, int rowWindows, ProbabilityListener listener) {
         return new Stream(rows, rowWindows, listener);
     }
 
