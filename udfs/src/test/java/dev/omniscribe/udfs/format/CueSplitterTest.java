@@ -2,6 +2,7 @@ package dev.omniscribe.udfs.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.omniscribe.udfs.SpeechRegion;
 import dev.omniscribe.udfs.TestSegments;
 import dev.omniscribe.udfs.TranscriptSegment;
 import java.util.List;
@@ -90,5 +91,75 @@ class CueSplitterTest {
         }
         assertThat(String.join("", cues.stream().map(c -> c.text().replace("\n", "")).toList()))
                 .isEqualTo(word);
+    }
+
+    @Test
+    void textIsSharedOverTheSpeechRegionsAndNoCueStartsInAPause() {
+        // 1-4 s and 10-13 s are speech; 4-10 s is a pause inside the segment.
+        SpeechRegion[] speech = {new SpeechRegion(1_000, 4_000), new SpeechRegion(10_000, 13_000)};
+        TranscriptSegment s =
+                new TranscriptSegment(
+                        0, 1_000, 13_000, "First sentence here. Second sentence now.", 0, speech);
+
+        List<Cue> cues = CueSplitter.split(s);
+
+        // Equal text, equal speech time: the first cue fills the first region, the second the
+        // second one (spread over the whole segment, the second would start at 7 s, in the pause).
+        assertThat(cues).hasSize(2);
+        assertThat(cues.get(0).startMs()).isEqualTo(1_000);
+        assertThat(cues.get(0).endMs()).isEqualTo(4_000);
+        assertThat(cues.get(1).startMs()).isEqualTo(10_000);
+        assertThat(cues.get(1).endMs()).isEqualTo(13_000);
+    }
+
+    @Test
+    void cuesNeverStartInPausesWhateverTheTextLength() {
+        SpeechRegion[] speech = {
+            new SpeechRegion(0, 2_000),
+            new SpeechRegion(5_000, 5_500),
+            new SpeechRegion(9_000, 20_000)
+        };
+        String text =
+                "One, two, three, four. Five six seven eight nine ten. Eleven twelve thirteen. "
+                        .repeat(4);
+        List<Cue> cues = CueSplitter.split(new TranscriptSegment(4, 0, 20_000, text, 0, speech));
+
+        assertThat(cues.size()).isGreaterThan(3);
+        for (Cue c : cues) {
+            assertThat(speech)
+                    .as("cue at %d ms", c.startMs())
+                    .anySatisfy(r -> assertThat(c.startMs()).isBetween(r.startMs(), r.endMs() - 1));
+        }
+    }
+
+    @Test
+    void channelCuesAreLabelledAndMergedByTime() {
+        TranscriptSegment left =
+                new TranscriptSegment(
+                        0,
+                        0,
+                        8_000,
+                        "Hello there. How are you doing today?",
+                        1,
+                        new SpeechRegion[] {new SpeechRegion(0, 8_000)});
+        TranscriptSegment right =
+                new TranscriptSegment(
+                        1,
+                        1_500,
+                        2_500,
+                        "Fine, thanks.",
+                        2,
+                        new SpeechRegion[] {new SpeechRegion(1_500, 2_500)});
+
+        List<Cue> cues = CueSplitter.split(new TranscriptSegment[] {left, right});
+
+        // "Hello there." is a third of the left text: its cue lasts until about 2.6 s.
+        assertThat(cues)
+                .extracting(Cue::text)
+                .containsExactly(
+                        "[ch1] Hello there.",
+                        "[ch2] Fine, thanks.",
+                        "[ch1] How are you doing today?");
+        assertThat(cues).extracting(Cue::startMs).isSorted();
     }
 }

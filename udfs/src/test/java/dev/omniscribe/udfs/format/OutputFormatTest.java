@@ -179,4 +179,40 @@ class OutputFormatTest {
                 .containsExactly(OutputFormat.TXT, OutputFormat.SRT, OutputFormat.JSON);
         assertThatThrownBy(() -> OutputFormat.parseList("txt,docx")).hasMessageContaining("docx");
     }
+
+    @Test
+    void splitChannelsCarryTheirLabelInTextAndTheirNumberInJson() throws Exception {
+        FileTranscript call =
+                transcript(
+                        new TranscriptSegment(
+                                0,
+                                500,
+                                2_000,
+                                "Hello.",
+                                1,
+                                new dev.omniscribe.udfs.SpeechRegion[] {
+                                    new dev.omniscribe.udfs.SpeechRegion(500, 2_000)
+                                }),
+                        new TranscriptSegment(
+                                1,
+                                2_500,
+                                4_000,
+                                "Hi.",
+                                2,
+                                new dev.omniscribe.udfs.SpeechRegion[] {
+                                    new dev.omniscribe.udfs.SpeechRegion(2_500, 4_000)
+                                }));
+
+        assertThat(OutputFormat.TXT.render(call, Map.of())).isEqualTo("[ch1] Hello.\n[ch2] Hi.\n");
+        assertThat(OutputFormat.SRT.render(call, Map.of()))
+                .isEqualTo(
+                        "1\n00:00:00,500 --> 00:00:02,000\n[ch1] Hello.\n\n"
+                                + "2\n00:00:02,500 --> 00:00:04,000\n[ch2] Hi.\n\n");
+        JsonNode json = new ObjectMapper().readTree(OutputFormat.JSON.render(call, Map.of()));
+        assertThat(json.get("segments").get(0).get("channel").asInt()).isEqualTo(1);
+        assertThat(json.get("segments").get(1).get("channel").asInt()).isEqualTo(2);
+        // Mixed channels have no channel field.
+        JsonNode mixed = new ObjectMapper().readTree(OutputFormat.JSON.render(ENGLISH, Map.of()));
+        assertThat(mixed.get("segments").get(0).has("channel")).isFalse();
+    }
 }
