@@ -110,7 +110,11 @@ class SpeechSegmenterTest {
         List<Segmenter.Segment> out = new ArrayList<>();
         SpeechSegmenter s =
                 new SpeechSegmenter(
-                        targetMs, Math.min(targetMs / 3, 10_000), SpeechDetection.DEFAULT, vad, out::add);
+                        targetMs,
+                        Math.min(targetMs / 3, 10_000),
+                        SpeechDetection.DEFAULT,
+                        vad,
+                        out::add);
         byte[] pcm = new byte[audio.length * 2];
         for (int i = 0; i < audio.length; i++) {
             short v = (short) Math.round(Math.max(-1, Math.min(1, audio[i])) * 32767);
@@ -157,8 +161,7 @@ class SpeechSegmenterTest {
         // Every cut between two segments falls in a pause, not inside an utterance.
         for (int k = 1; k < segs.size(); k++) {
             double cut = segs.get(k).startMs() / 1000.0;
-            assertThat(truth)
-                    .noneSatisfy(u -> assertThat(cut).isBetween(u[0] + 0.05, u[1] - 0.05));
+            assertThat(truth).noneSatisfy(u -> assertThat(cut).isBetween(u[0] + 0.05, u[1] - 0.05));
         }
         // Every utterance is in a segment.
         for (double[] u : truth) {
@@ -178,7 +181,9 @@ class SpeechSegmenterTest {
         int[] a = SpeechCorpus.audible(hello);
         float[] word = java.util.Arrays.copyOfRange(hello, a[0], a[1]);
         SpeechCorpus.Track t = new SpeechCorpus.Track(1, 30);
-        for (int at = SpeechCorpus.RATE; at + word.length < 29 * SpeechCorpus.RATE; at += word.length) {
+        for (int at = SpeechCorpus.RATE;
+                at + word.length < 29 * SpeechCorpus.RATE;
+                at += word.length) {
             t.add(0, word, at);
         }
 
