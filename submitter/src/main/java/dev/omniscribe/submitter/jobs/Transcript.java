@@ -27,6 +27,7 @@ public record Transcript(
      * @param startMs start in milliseconds from the file's beginning
      * @param endMs end in milliseconds
      * @param text the segment's text after post-processing
+     * @param channel 0 when the file's channels were mixed, else the channel (from 1)
      */
-    public record Segment(int index, long startMs, long endMs, String text) {}
+    public record Segment(int index, long startMs, long endMs, String text, int channel) {}
 }

@@ -47,7 +47,8 @@ public final class TranscriptReader {
                                 s.path("index").asInt(),
                                 Math.round(s.path("start").asDouble() * 1000),
                                 Math.round(s.path("end").asDouble() * 1000),
-                                s.path("text").asText("")));
+                                s.path("text").asText(""),
+                                s.path("channel").asInt(0)));
             }
             String name = root.path("model").isTextual() ? root.path("model").asText() : model;
             String text = Files.readString(files.get("txt")).strip();
