@@ -114,7 +114,7 @@ public final class AudioDecoder {
         return new Session(path, process, remote, channels);
     }
 
-    /** Most channels transcribed apart; further ones are left out. */
+    /** Most channels transcribed apart; a file with more is mixed down to this many by ffmpeg. */
     public static final int MAX_CHANNELS = 8;
 
     // The first audio stream's channel count, or 0 if ffprobe cannot tell (ffmpeg then reports
