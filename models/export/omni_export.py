@@ -20,11 +20,24 @@ import generate
 import graphs
 
 FORMAT_VERSION = 1
+# The default prompt follows Qwen2.5-Omni's speech recognition cookbook (universal_audio_understanding):
+# system "You are a speech recognition model.", the user turn's instruction before the audio, worded
+# "Transcribe the <Language> audio into text." (Chinese in Chinese). The cookbook's "without any punctuation
+# marks" (a benchmark setting) is left out: subtitles need punctuation.
 DEFAULT_SYSTEM = "You are a speech recognition model."
-DEFAULT_USER = "Transcribe the audio verbatim in the language spoken."
-ALTERNATIVE_PROMPTS = [
-    {"name": "seed-zh", "system": DEFAULT_SYSTEM, "user": "你的唯一任務是將音頻內容轉錄為文本"},
-]
+DEFAULT_USER = "Transcribe the audio into text."
+DEFAULT_PROMPT = {
+    "system": DEFAULT_SYSTEM,
+    "user": DEFAULT_USER,
+    "user_language": "Transcribe the {language} audio into text.",
+    "user_by_language": {"zh": "请将这段中文语音转换为纯文本。"},
+    "context": "Context (earlier text, names and terms that may occur in the audio): {context}",
+    "detect_language": "Which language is spoken in the audio? Answer with its two-letter ISO 639-1 code only.",
+    "instruction": "before_audio",
+    "alternatives": [
+        {"name": "seed-zh", "system": DEFAULT_SYSTEM, "user": "你的唯一任務是將音頻內容轉錄為文本"},
+    ],
+}
 DECODER_LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")
 EXTERNAL_DATA_THRESHOLD = 1_800_000_000  # bytes of initializers above which a graph keeps weights in .onnx.data
@@ -340,7 +353,7 @@ def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_r
                           "n_window": acfg.n_window, "output_dim": acfg.output_dim},
         "audio": audio_params(checkpoint, acfg),
         "tokens": tokens,
-        "prompt": {"system": DEFAULT_SYSTEM, "user": DEFAULT_USER, "alternatives": ALTERNATIVE_PROMPTS},
+        "prompt": DEFAULT_PROMPT,
     }
     with open(os.path.join(out_dir, "model.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=2, ensure_ascii=False)

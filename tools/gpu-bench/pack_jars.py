@@ -4,7 +4,9 @@
     python3 tools/gpu-bench/pack_jars.py OUT_DIR [PIECE_MIB]     (PROJECT_ROOT: another checkout's build)
 
 Reads pipeline/target/classpath.txt (written by the build; `bin/transcribe` runs with it) and
-pipeline/target/classes, and writes to OUT_DIR:
+pipeline/target/classes, then submitter/target/classpath.txt and submitter/target/classes when
+present (written by `bin/serve`: the HTTP service and its benchmark, for `bin/pipeline-bench-gpu
+service`), and writes to OUT_DIR:
 
   jobjars.tar.zst.NN   pieces of at most PIECE_MIB (default 40) of one zstd-compressed tar
   MANIFEST.sha256      sha256 of every piece and of the whole archive
@@ -68,6 +70,11 @@ def classes_jar(folder):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames.sort()
+            rel = os.path.relpath(dirpath, folder).replace(os.sep, "/")
+            if rel != ".":  # folder entries too: class path resources looked up as folders need them
+                info = zipfile.ZipInfo(rel + "/", (2020, 1, 1, 0, 0, 0))
+                info.external_attr = 0o755 << 16 | 0x10
+                dst.writestr(info, b"")
             for f in sorted(filenames):
                 path = os.path.join(dirpath, f)
                 name = os.path.relpath(path, folder).replace(os.sep, "/")
@@ -93,14 +100,24 @@ def main():
     with open(os.path.join(ROOT, "pipeline/target/classpath.txt")) as fh:
         jars = [j for j in fh.read().strip().split(":") if j]
     names = ["pipeline-classes.jar"]
+    extra = []
+    service_cp = os.path.join(ROOT, "submitter/target/classpath.txt")
+    if os.path.exists(service_cp):
+        with open(service_cp) as fh:
+            extra = [j for j in fh.read().strip().split(":") if j]
     raw = io.BytesIO()
     before = after = 0
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         add(tar, "jobjars/pipeline-classes.jar", classes_jar(os.path.join(ROOT, "pipeline/target/classes")))
-        for jar in jars:
+        if extra:
+            names.append("submitter-classes.jar")
+            add(tar, "jobjars/submitter-classes.jar", classes_jar(os.path.join(ROOT, "submitter/target/classes")))
+        for jar in jars + extra:
             base = os.path.basename(jar)
-            if base.startswith("onnxruntime"):
+            if base.startswith("onnxruntime") or (jar in extra and re.match(r"pipeline-\d", base)):
                 continue
+            if jar in extra and base in names:
+                continue  # on both class paths
             drop = None
             for jar_pattern, entry_pattern in FOREIGN:
                 if re.match(jar_pattern, base):

@@ -179,11 +179,110 @@ public record ModelSpec(
         }
     }
 
-    /** The folder's default prompts ({@code model.json: prompt}). */
-    public record DefaultPrompt(String system, String user) {
+    /**
+     * The folder's prompt ({@code model.json: prompt}): the system message, the instruction, and
+     * how the instruction names a language, carries context and stands beside the audio. The fields
+     * a folder lacks take Qwen2.5-Omni's wording ({@code models/README.md} says where it comes
+     * from).
+     *
+     * @param system the system message
+     * @param user the instruction when no language is given
+     * @param userLanguage the instruction for a given language, {@value #LANGUAGE} standing for the
+     *     language's English name ({@code prompt.user_language})
+     * @param userByLanguage instructions of their own for some ISO 639-1 codes ({@code
+     *     prompt.user_by_language}), used instead of {@code userLanguage}
+     * @param context the line put before the instruction when a request gives context, {@value
+     *     #CONTEXT} standing for it ({@code prompt.context})
+     * @param detectLanguage the question asked to find the spoken language ({@code
+     *     prompt.detect_language}); the answer is read as an ISO 639-1 code
+     * @param instructionFirst whether the instruction stands before the audio in the user turn
+     *     ({@code prompt.instruction}: {@code before_audio}) or after it ({@code after_audio}, the
+     *     layout when the field is absent)
+     */
+    public record DefaultPrompt(
+            String system,
+            String user,
+            String userLanguage,
+            Map<String, String> userByLanguage,
+            String context,
+            String detectLanguage,
+            boolean instructionFirst) {
+
+        /** Stands for the language's English name in {@link #userLanguage()}. */
+        public static final String LANGUAGE = "{language}";
+
+        /** Stands for the request's context in {@link #context()}. */
+        public static final String CONTEXT = "{context}";
+
+        /** Qwen2.5-Omni's speech recognition instruction naming the language. */
+        public static final String QWEN_USER_LANGUAGE =
+                "Transcribe the " + LANGUAGE + " audio into text.";
+
+        /** Qwen2.5-Omni's own wording for Chinese. */
+        public static final Map<String, String> QWEN_USER_BY_LANGUAGE =
+                Map.of("zh", "请将这段中文语音转换为纯文本。");
+
+        /** The context line when a folder gives none. */
+        public static final String DEFAULT_CONTEXT =
+                "Context (earlier text, names and terms that may occur in the audio): " + CONTEXT;
+
+        /** The language question when a folder gives none. */
+        public static final String DEFAULT_DETECT_LANGUAGE =
+                "Which language is spoken in the audio? Answer with its two-letter ISO 639-1 code"
+                        + " only.";
+
         public DefaultPrompt {
             Objects.requireNonNull(system, "prompt.system");
             Objects.requireNonNull(user, "prompt.user");
+            Objects.requireNonNull(userLanguage, "prompt.user_language");
+            if (!userLanguage.contains(LANGUAGE)) {
+                throw new IllegalArgumentException(
+                        "prompt.user_language must contain " + LANGUAGE + ", got " + userLanguage);
+            }
+            userByLanguage = Map.copyOf(userByLanguage);
+            for (String code : userByLanguage.keySet()) {
+                if (!Languages.isCode(code)) {
+                    throw new IllegalArgumentException(
+                            "prompt.user_by_language keys must be ISO 639-1 codes, got " + code);
+                }
+            }
+            Objects.requireNonNull(context, "prompt.context");
+            if (!context.contains(CONTEXT)) {
+                throw new IllegalArgumentException(
+                        "prompt.context must contain " + CONTEXT + ", got " + context);
+            }
+            Objects.requireNonNull(detectLanguage, "prompt.detect_language");
+        }
+
+        /** A folder's system message and instruction, the rest as a folder lacking them. */
+        public DefaultPrompt(String system, String user) {
+            this(
+                    system,
+                    user,
+                    QWEN_USER_LANGUAGE,
+                    QWEN_USER_BY_LANGUAGE,
+                    DEFAULT_CONTEXT,
+                    DEFAULT_DETECT_LANGUAGE,
+                    false);
+        }
+
+        /**
+         * The instruction for {@code language} (an ISO 639-1 code, or null for none): {@link
+         * #user()} without one, else the language's own ({@link #userByLanguage()}) or {@link
+         * #userLanguage()} naming it in English.
+         */
+        public String instruction(String language) {
+            if (language == null) {
+                return user;
+            }
+            String code = Languages.code(language);
+            String own = userByLanguage.get(code);
+            return own != null ? own : userLanguage.replace(LANGUAGE, Languages.englishName(code));
+        }
+
+        /** {@code instruction} preceded by the context line for {@code text}, or as is if null. */
+        public String withContext(String instruction, String text) {
+            return text == null ? instruction : context.replace(CONTEXT, text) + "\n" + instruction;
         }
     }
 
@@ -338,7 +437,37 @@ public record ModelSpec(
                         t.integer("audio_eos"),
                         t.integer("pad"),
                         eos.stream().mapToInt(Integer::intValue).toArray()),
-                new DefaultPrompt(p.text("system"), p.text("user")));
+                defaultPrompt(p));
+    }
+
+    /** {@code model.json: prompt}; absent optional fields take {@link DefaultPrompt}'s defaults. */
+    private static DefaultPrompt defaultPrompt(Fields p) {
+        Map<String, String> byLanguage = new LinkedHashMap<>();
+        if (p.has("user_by_language")) {
+            for (var it = p.node("user_by_language").fields(); it.hasNext(); ) {
+                var e = it.next();
+                byLanguage.put(e.getKey(), e.getValue().asText());
+            }
+        } else {
+            byLanguage.putAll(DefaultPrompt.QWEN_USER_BY_LANGUAGE);
+        }
+        String place = p.has("instruction") ? p.text("instruction") : "after_audio";
+        if (!place.equals("before_audio") && !place.equals("after_audio")) {
+            throw new IllegalArgumentException(
+                    p.file()
+                            + ": field prompt.instruction must be before_audio or after_audio, got "
+                            + place);
+        }
+        return new DefaultPrompt(
+                p.text("system"),
+                p.text("user"),
+                p.has("user_language") ? p.text("user_language") : DefaultPrompt.QWEN_USER_LANGUAGE,
+                byLanguage,
+                p.has("context") ? p.text("context") : DefaultPrompt.DEFAULT_CONTEXT,
+                p.has("detect_language")
+                        ? p.text("detect_language")
+                        : DefaultPrompt.DEFAULT_DETECT_LANGUAGE,
+                place.equals("before_audio"));
     }
 
     /** Field access with messages that name the file and the missing field. */

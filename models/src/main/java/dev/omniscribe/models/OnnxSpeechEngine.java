@@ -51,6 +51,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
     private final List<AutoCloseable> generation;
     private final TokenGenerator generator;
     private final int gpuDeviceId;
+    private final BatchLimit batchLimit;
 
     private OnnxSpeechEngine(
             ModelSpec spec,
@@ -58,7 +59,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
             QwenTokenizer tokenizer,
             List<AutoCloseable> generation,
             TokenGenerator generator,
-            int gpuDeviceId) {
+            int gpuDeviceId,
+            BatchLimit batchLimit) {
         this.spec = spec;
         this.runtime = runtime;
         ModelSpec.Audio a = spec.audio();
@@ -69,6 +71,7 @@ public final class OnnxSpeechEngine implements SpeechEngine {
         this.generation = generation;
         this.generator = generator;
         this.gpuDeviceId = gpuDeviceId;
+        this.batchLimit = batchLimit;
     }
 
     /**
@@ -93,6 +96,15 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      * @throws IllegalArgumentException if the folder lacks the graphs {@code loop} needs
      */
     public static OnnxSpeechEngine load(EngineConfig config, DecodeLoop loop, boolean stopAtEos) {
+        return load(config, loop, stopAtEos, BatchLimit.INT32_INDEXING);
+    }
+
+    /**
+     * As {@link #load(EngineConfig, DecodeLoop, boolean)}, with batches larger than {@code
+     * batchLimit} allows run as several generations.
+     */
+    public static OnnxSpeechEngine load(
+            EngineConfig config, DecodeLoop loop, boolean stopAtEos, BatchLimit batchLimit) {
         ModelSpec spec = ModelSpec.load(config.modelDir());
         boolean inGraph = spec.decodeLoop(loop) == DecodeLoop.GRAPH;
         OrtRuntime runtime = new OrtRuntime(config.gpuDeviceId(), config.intraOpThreads());
@@ -127,7 +139,8 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                             tokenizer,
                             generation,
                             generator,
-                            runtime.onGpu() ? config.gpuDeviceId() : -1);
+                            runtime.onGpu() ? config.gpuDeviceId() : -1,
+                            batchLimit);
             LOG.info(
                     "loaded {} ({} weights, {} activations, generation loop {}) from {} on {}",
                     spec.modelName(),
@@ -201,14 +214,48 @@ public final class OnnxSpeechEngine implements SpeechEngine {
      * The prompt a request is generated from: its rendered chat text (one {@code <|AUDIO|>}
      * placeholder) and token ids with the placeholder expanded to the audio token count. Reads only
      * the sample count.
+     *
+     * <p>The user turn holds the instruction (the request's own, else the folder's for the
+     * request's language), preceded by the folder's context line when the request gives context,
+     * before or after the audio as the folder says; an instruction of the request's own that holds
+     * {@link GenerationOptions#AUDIO_MARKER} puts the audio there instead.
      */
     public Prompt prompt(GenerationRequest request) {
         int frames = mel.frames(request.samples().length);
         GenerationOptions o = request.options();
+        ModelSpec.DefaultPrompt folder = spec.defaultPrompt();
+        String instruction =
+                folder.withContext(
+                        o.userPrompt() != null ? o.userPrompt() : folder.instruction(o.language()),
+                        o.context());
+        String before;
+        String after;
+        int marker = instruction.indexOf(GenerationOptions.AUDIO_MARKER);
+        if (o.userPrompt() != null && marker >= 0) {
+            before = instruction.substring(0, marker);
+            after = instruction.substring(marker + GenerationOptions.AUDIO_MARKER.length());
+        } else if (folder.instructionFirst()) {
+            before = instruction;
+            after = "";
+        } else {
+            before = "";
+            after = instruction;
+        }
         return tokenizer.prompt(
-                o.systemPrompt() != null ? o.systemPrompt() : spec.defaultPrompt().system(),
-                o.userPrompt() != null ? o.userPrompt() : spec.defaultPrompt().user(),
+                o.systemPrompt() != null ? o.systemPrompt() : folder.system(),
+                before,
+                after,
                 AudioTokens.forFrames(frames));
+    }
+
+    @Override
+    public String decode(int[] tokenIds) {
+        return tokenizer.decode(tokenIds);
+    }
+
+    @Override
+    public String languageQuestion() {
+        return spec.defaultPrompt().detectLanguage();
     }
 
     /**
@@ -263,7 +310,24 @@ public final class OnnxSpeechEngine implements SpeechEngine {
                                 features.get(k),
                                 requests.get(index.get(k)).options()));
             }
-            List<GeneratedTokens> outputs = generator.generate(rows);
+            List<GeneratedTokens> outputs = new ArrayList<>(rows.size());
+            List<Integer> groups =
+                    batchLimit.groupSizes(
+                            spec.decoder().numAttentionHeads(),
+                            prompts.stream().mapToInt(Prompt::length).toArray());
+            if (groups.size() > 1) {
+                LOG.info(
+                        "batch of {} rows runs as {} generations of {} rows ({})",
+                        rows.size(),
+                        groups.size(),
+                        groups,
+                        batchLimit);
+            }
+            int from = 0;
+            for (int size : groups) {
+                outputs.addAll(generator.generate(rows.subList(from, from + size)));
+                from += size;
+            }
             // 4. Text.
             for (int k = 0; k < index.size(); k++) {
                 GeneratedTokens o = outputs.get(k);

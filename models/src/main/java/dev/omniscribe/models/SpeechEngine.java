@@ -31,6 +31,25 @@ public interface SpeechEngine extends AutoCloseable {
         return transcribe(List.of(request)).get(0);
     }
 
+    /**
+     * The instruction that asks the model which language a segment speaks, answered with an ISO
+     * 639-1 code (read with {@link Languages#fromAnswer(String)}): the model folder's {@code
+     * prompt.detect_language}.
+     */
+    default String languageQuestion() {
+        return ModelSpec.DefaultPrompt.DEFAULT_DETECT_LANGUAGE;
+    }
+
+    /**
+     * The text of generated token ids, special tokens skipped, as {@link Transcription#text()} is
+     * made: for callers that keep part of a transcription.
+     *
+     * @throws UnsupportedOperationException if this engine has no tokenizer to decode with
+     */
+    default String decode(int[] tokenIds) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot decode tokens");
+    }
+
     /** Short name of the loaded model (for outputs and logs), e.g. {@code Qwen2.5-Omni-7B-AWQ}. */
     String modelName();
 

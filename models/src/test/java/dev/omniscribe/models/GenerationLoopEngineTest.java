@@ -106,9 +106,11 @@ class GenerationLoopEngineTest {
 
     @Test
     void withoutStopIdsEverySegmentRunsToItsBudgetOnBothPaths() {
-        // en_1s5 stops at <|im_end|> before 24 tokens in the golden runs
+        // en_1s5 stops at <|im_end|> within 40 tokens with the goldens' prompt
         GenerationRequest r =
-                new GenerationRequest(TinyEngines.audio("en_1s5"), GenerationOptions.greedy(40));
+                new GenerationRequest(
+                        TinyEngines.audio("en_1s5"),
+                        Golden.withGoldenPrompt(GenerationOptions.greedy(40)));
         try (OnnxSpeechEngine graph =
                         OnnxSpeechEngine.load(
                                 new EngineConfig(Golden.modelDir("fp32"), -1, 0),

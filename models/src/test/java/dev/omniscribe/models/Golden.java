@@ -73,6 +73,16 @@ public final class Golden {
         return require(GOLDEN.resolve(relative));
     }
 
+    /**
+     * The goldens' own prompt as request options: their system message and instruction, the audio
+     * first (golden.json {@code prompt}), whatever the model folder's default prompt is.
+     */
+    public static GenerationOptions withGoldenPrompt(GenerationOptions options) {
+        JsonNode p = json().get("prompt");
+        return options.withPrompts(
+                p.get("system").asText(), GenerationOptions.AUDIO_MARKER + p.get("user").asText());
+    }
+
     public static int[] ints(JsonNode array) {
         int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) {

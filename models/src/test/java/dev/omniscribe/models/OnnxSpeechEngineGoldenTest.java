@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Greedy token ids of the engine on the tiny model (fp32 and AWQ int4 folders, repetition penalty
  * 1.0 and 1.1) against transformers' {@code generate} (golden.json): identical, token for token,
  * single and left-padded batched, with the generation loop in the graph ({@code generate.onnx}) and
- * in Java ({@code decoder.onnx} step by step).
+ * in Java ({@code decoder.onnx} step by step). Every request gives the goldens' own prompt ({@link
+ * Golden#withGoldenPrompt}), so the model folder's default prompt may change.
  */
 class OnnxSpeechEngineGoldenTest {
 
@@ -62,7 +63,8 @@ class OnnxSpeechEngineGoldenTest {
 
     private static GenerationOptions greedy(double penalty) {
         int max = Golden.json().get("generation").get("max_new_tokens").asInt();
-        return GenerationOptions.greedy(max).withRepetitionPenalty(penalty);
+        return Golden.withGoldenPrompt(
+                GenerationOptions.greedy(max).withRepetitionPenalty(penalty));
     }
 
     private static String key(double penalty) {
@@ -126,5 +128,46 @@ class OnnxSpeechEngineGoldenTest {
                                     .get("ids"));
             assertSameAsReference(got.get(i), single, what + " vs single");
         }
+    }
+
+    @ParameterizedTest(name = "{0} loop {1}")
+    @MethodSource("kindsAndLoops")
+    void aBatchOverTheLimitRunsInGroupsWithTheSameIds(String kind, DecodeLoop loop) {
+        JsonNode batch = Golden.json().get("batch");
+        List<String> names = new ArrayList<>();
+        batch.get("fixtures").forEach(n -> names.add(n.asText()));
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (String n : names) {
+            requests.add(new GenerationRequest(TinyEngines.audio(n), greedy(1.0)));
+        }
+        // A limit that fits two rows of the longest prompt: the batch runs in several groups.
+        OnnxSpeechEngine whole = ENGINES.get(kind, loop);
+        int[] lengths = requests.stream().mapToInt(r -> whole.prompt(r).length()).toArray();
+        int heads = whole.spec().decoder().numAttentionHeads();
+        long longest = Arrays.stream(lengths).max().orElseThrow();
+        BatchLimit limit = new BatchLimit(2 * heads * longest * longest);
+        assertThat(limit.groupSizes(heads, lengths)).hasSizeGreaterThan(1);
+
+        try (OnnxSpeechEngine split =
+                OnnxSpeechEngine.load(
+                        new EngineConfig(Golden.modelDir(kind), -1, 2), loop, true, limit)) {
+            List<Transcription> got = split.transcribe(requests);
+
+            JsonNode want = batch.get("outputs").get(kind).get(key(1.0)).get("ids");
+            for (int i = 0; i < names.size(); i++) {
+                assertSameAsReference(
+                        got.get(i), Golden.ints(want.get(i)), kind + " " + loop + " row " + i);
+            }
+        }
+    }
+
+    static Stream<Arguments> kindsAndLoops() {
+        List<Arguments> out = new ArrayList<>();
+        for (String kind : List.of("fp32", "int4")) {
+            for (DecodeLoop loop : LOOPS) {
+                out.add(Arguments.of(kind, loop));
+            }
+        }
+        return out.stream();
     }
 }

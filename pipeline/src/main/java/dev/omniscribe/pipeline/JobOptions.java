@@ -6,6 +6,7 @@ import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
+import dev.omniscribe.udfs.guard.OutputGuard;
 import dev.omniscribe.udfs.text.ChineseConversion;
 import java.time.Duration;
 import java.util.Objects;
@@ -40,6 +41,8 @@ import org.apache.flink.configuration.TaskManagerOptions;
  * @param storage how {@code s3a://} paths are reached
  * @param fixedTokensPer30s 0, or for benchmarks the tokens every 30 s of audio generates (see
  *     {@link EngineSettings#fixedTokensPer30s()})
+ * @param guard the token budget per audio second and the repetition check around the engine (see
+ *     {@link EngineSettings#guard()})
  */
 public record JobOptions(
         String modelDir,
@@ -54,7 +57,8 @@ public record JobOptions(
         int gpus,
         Duration idleTimeout,
         Storage storage,
-        int fixedTokensPer30s) {
+        int fixedTokensPer30s,
+        OutputGuard guard) {
 
     public JobOptions {
         Objects.requireNonNull(modelDir, "modelDir");
@@ -64,6 +68,7 @@ public record JobOptions(
         Objects.requireNonNull(conversion, "conversion");
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         storage = storage == null ? Storage.DEFAULT : storage;
+        guard = guard == null ? OutputGuard.DEFAULT : guard;
         if (parallelism < 1) {
             throw new IllegalArgumentException(
                     "parallelism must be at least 1, got " + parallelism);
@@ -99,7 +104,8 @@ public record JobOptions(
                 0,
                 Duration.ZERO,
                 Storage.DEFAULT,
-                0);
+                0,
+                OutputGuard.DEFAULT);
     }
 
     /**
@@ -134,7 +140,7 @@ public record JobOptions(
         return new JobSettings(
                 segmentation,
                 new EngineSettings(
-                        modelDir, threads(embedded), gpus, idleTimeout, fixedTokensPer30s),
+                        modelDir, threads(embedded), gpus, idleTimeout, fixedTokensPer30s, guard),
                 batching,
                 generation,
                 conversion,

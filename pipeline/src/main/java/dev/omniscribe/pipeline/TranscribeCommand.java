@@ -8,6 +8,7 @@ import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
+import dev.omniscribe.udfs.guard.OutputGuard;
 import dev.omniscribe.udfs.sink.FailureSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
 import dev.omniscribe.udfs.text.ChineseConversion;
@@ -97,9 +98,21 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--batch-size",
-            defaultValue = "" + BatchSettings.DEFAULT_SIZE,
-            description = "Segments per batched generation (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+            description =
+                    "Segments per batched generation (default: "
+                            + BatchSettings.DEFAULT_SIZE
+                            + " on the CPU, "
+                            + BatchSettings.DEFAULT_GPU_SIZE
+                            + " with --gpus).")
+    Integer batchSize;
+
+    @Option(
+            names = "--batch-lookahead",
+            defaultValue = "" + BatchSettings.DEFAULT_LOOKAHEAD,
+            description =
+                    "Batches' worth of segments held to form batches of similar length; 1 keeps"
+                            + " arrival order (default: ${DEFAULT-VALUE}).")
+    int batchLookahead;
 
     @Option(
             names = "--max-new-tokens",
@@ -127,9 +140,11 @@ public final class TranscribeCommand implements Callable<Integer> {
 
     @Option(
             names = "--parallelism",
-            defaultValue = "1",
-            description = "Task slots, each with one engine (default: ${DEFAULT-VALUE}).")
-    int parallelism;
+            description =
+                    "Task slots (default: 1, or one per GPU with --gpus). Slots on one GPU share"
+                            + " its engine; two per GPU overlap one batch's CPU work with the"
+                            + " other's GPU work, given memory for two batches on the card.")
+    Integer parallelism;
 
     @Option(
             names = "--decode-parallelism",
@@ -155,11 +170,54 @@ public final class TranscribeCommand implements Callable<Integer> {
                     "OpenCC conversion: none, s2t, t2s, s2tw, s2hk (default: ${DEFAULT-VALUE}).")
     String opencc;
 
-    @Option(names = "--prompt", description = "Instruction after the audio (default: the model's).")
+    @Option(
+            names = "--language",
+            description =
+                    "Spoken language, an ISO 639-1 code (en, zh, fr, ...), named in the model's"
+                            + " instruction (default: none; the JSON reports the language the"
+                            + " model detects on the first segment).")
+    String language;
+
+    @Option(
+            names = "--context",
+            description =
+                    "Context for the transcription, given to the model before its instruction:"
+                            + " earlier text, names, spelling.")
+    String context;
+
+    @Option(
+            names = "--prompt",
+            description =
+                    "The whole instruction, replacing the model's (and its language wording);"
+                            + " {audio} in it marks where the audio stands (default: the"
+                            + " model's).")
     String prompt;
 
     @Option(names = "--system-prompt", description = "System message (default: the model's).")
     String systemPrompt;
+
+    @Option(
+            names = "--tokens-per-second",
+            defaultValue = "" + OutputGuard.DEFAULT_TOKENS_PER_SECOND,
+            description =
+                    "Token budget per second of a segment's audio, within --max-new-tokens; 0"
+                            + " leaves only --max-new-tokens (default: ${DEFAULT-VALUE}).")
+    double tokensPerSecond;
+
+    @Option(
+            names = "--tokens-per-segment",
+            defaultValue = "" + OutputGuard.DEFAULT_EXTRA_TOKENS,
+            description =
+                    "Token budget every segment gets on top of its seconds (default:"
+                            + " ${DEFAULT-VALUE}).")
+    int tokensPerSegment;
+
+    @Option(
+            names = "--no-repetition-check",
+            description =
+                    "Keep looping output: do not cut repetition loops, nor retry segments that"
+                            + " loop or hit their budget.")
+    boolean noRepetitionCheck;
 
     @Option(names = "--overwrite", description = "Transcribe files whose outputs already exist.")
     boolean overwrite;
@@ -285,6 +343,19 @@ public final class TranscribeCommand implements Callable<Integer> {
         return t.getClass().getSimpleName() + ": " + t.getMessage();
     }
 
+    /** The slots given, or one per GPU (one on the CPU). */
+    private int parallelism() {
+        return parallelism != null ? parallelism : Math.max(1, gpus);
+    }
+
+    /** The batch size given, or the default for the device. */
+    private int batchSize() {
+        if (batchSize != null) {
+            return batchSize;
+        }
+        return gpus > 0 ? BatchSettings.DEFAULT_GPU_SIZE : BatchSettings.DEFAULT_SIZE;
+    }
+
     /** This command's options as the job's, with {@code storage} for {@code s3a://} paths. */
     private JobOptions jobOptions(String modelDir, Storage storage) {
         return new JobOptions(
@@ -293,18 +364,26 @@ public final class TranscribeCommand implements Callable<Integer> {
                         segmentDuration,
                         SegmentationSettings.parseSpeechDetection(vad),
                         SegmentationSettings.Channels.parse(channels)),
-                new BatchSettings(batchSize, batchWaitMs),
+                new BatchSettings(batchSize(), batchWaitMs, batchLookahead),
                 new GenerationOptions(
-                        maxNewTokens, temperature, repetitionPenalty, seed, systemPrompt, prompt),
+                        maxNewTokens,
+                        temperature,
+                        repetitionPenalty,
+                        seed,
+                        systemPrompt,
+                        prompt,
+                        language,
+                        context),
                 s2t ? ChineseConversion.S2T : ChineseConversion.parse(opencc),
                 ffmpegDir,
-                parallelism,
+                parallelism(),
                 decodeParallelism,
                 threads,
                 gpus,
                 Duration.ZERO, // a batch job: unload the engine as soon as its last task closes
                 storage,
-                fixedTokensPer30s);
+                fixedTokensPer30s,
+                new OutputGuard(tokensPerSecond, tokensPerSegment, !noRepetitionCheck));
     }
 
     @Override
@@ -341,6 +420,17 @@ public final class TranscribeCommand implements Callable<Integer> {
                 scan.skipped() > 0
                         ? ", " + scan.skipped() + " already done (--overwrite redoes them)"
                         : "");
+
+        out.printf(
+                Locale.ROOT,
+                "%s, %d slot(s), batches of %d (grouped by length over %d, partial after %d ms),"
+                        + " %d decoder(s)%n",
+                gpus > 0 ? gpus + " GPU(s)" : "CPU",
+                settings.parallelism(),
+                settings.batching().size(),
+                settings.batching().lookahead(),
+                settings.batching().waitMs(),
+                settings.decodeParallelism());
 
         if (watchInterval != null && !env.getCheckpointConfig().isCheckpointingEnabled()) {
             // The source's record of files handed out, and _failures.jsonl, follow checkpoints.

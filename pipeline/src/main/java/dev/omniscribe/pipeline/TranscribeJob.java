@@ -100,7 +100,9 @@ public final class TranscribeJob {
                                 new MicroBatchOperator<>(
                                         transcribe,
                                         settings.batching().size(),
-                                        settings.batching().waitMs()))
+                                        settings.batching().waitMs(),
+                                        settings.batching().lookahead(),
+                                        SegmentRecord::sampleCount))
                         .uid("transcribe")
                         .name("transcribe")
                         .setParallelism(settings.parallelism());

@@ -43,6 +43,16 @@ final class FailingSegmentTranscribeFunction extends TranscribeFunction {
             }
 
             @Override
+            public String decode(int[] tokenIds) {
+                return real.decode(tokenIds);
+            }
+
+            @Override
+            public String languageQuestion() {
+                return real.languageQuestion();
+            }
+
+            @Override
             public void close() {
                 // The lease releases the real engine.
             }

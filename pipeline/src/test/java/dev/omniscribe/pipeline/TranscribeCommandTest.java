@@ -2,6 +2,13 @@ package dev.omniscribe.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.GenerationOptions;
+import dev.omniscribe.models.GenerationRequest;
+import dev.omniscribe.models.OnnxSpeechEngine;
+import dev.omniscribe.models.audio.WavReader;
 import dev.omniscribe.udfs.AudioFixtures;
 import dev.omniscribe.udfs.AudioFixtures.Pattern;
 import dev.omniscribe.udfs.TinyModel;
@@ -55,6 +62,76 @@ class TranscribeCommandTest {
         assertThat(run(common)).isZero();
         // This run's failures replace the last run's.
         assertThat(out.resolve("_failures.jsonl")).doesNotExist();
+    }
+
+    @Test
+    void theLanguageGoesIntoTheModelsInstructionAndTheJsonReportsIt() throws Exception {
+        java.nio.file.Path in = Files.createDirectories(work.resolve("in"));
+        java.nio.file.Path wav = AudioFixtures.speechWav(in.resolve("talk.wav"), 4);
+        java.nio.file.Path out = work.resolve("out");
+        int code =
+                run(
+                        "--input",
+                        in.toString(),
+                        "--output",
+                        out.toString(),
+                        "--model",
+                        TinyModel.dir().toString(),
+                        "--language",
+                        "DE",
+                        "--temperature",
+                        "0",
+                        "--max-new-tokens",
+                        "6",
+                        "--no-repetition-check",
+                        "--formats",
+                        "json",
+                        "--decode-parallelism",
+                        "1");
+        assertThat(code).isZero();
+
+        JsonNode json = new ObjectMapper().readTree(out.resolve("talk.wav.json").toFile());
+        assertThat(json.path("language").asText()).isEqualTo("de");
+        assertThat(json.path("options").path("language").asText()).isEqualTo("de");
+        String text = json.path("segments").get(0).path("text").asText();
+        // The same audio through the engine directly: the German instruction gives the job's
+        // text, the instruction without a language another one.
+        float[] samples = WavReader.read(wav, 16_000);
+        GenerationOptions greedy =
+                GenerationOptions.DEFAULTS.withTemperature(0).withMaxNewTokens(6);
+        try (OnnxSpeechEngine engine =
+                OnnxSpeechEngine.load(new EngineConfig(TinyModel.dir(), -1, 1))) {
+            GenerationRequest german = new GenerationRequest(samples, greedy.withLanguage("de"));
+            assertThat(engine.prompt(german).text())
+                    .contains("Transcribe the German audio into text.");
+            assertThat(text)
+                    .isEqualTo(engine.transcribe(german).text().strip())
+                    .isNotEqualTo(
+                            engine.transcribe(new GenerationRequest(samples, greedy))
+                                    .text()
+                                    .strip());
+        }
+    }
+
+    @Test
+    void refusesALanguageThatIsNoIsoCodeWithExitCodeTwo() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream saved = System.err;
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code =
+                    run(
+                            "--input", work.toString(),
+                            "--output", work.resolve("out").toString(),
+                            "--model", TinyModel.dir().toString(),
+                            "--language", "german");
+        } finally {
+            System.setErr(saved);
+        }
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("ISO 639-1").contains("german");
     }
 
     @Test

@@ -20,6 +20,7 @@ import dev.omniscribe.udfs.TranscribeFunction;
 import dev.omniscribe.udfs.format.OutputFormat;
 import dev.omniscribe.udfs.format.OutputLayout;
 import dev.omniscribe.udfs.fs.Storage;
+import dev.omniscribe.udfs.guard.OutputGuard;
 import dev.omniscribe.udfs.sink.FailureMarkerSink;
 import dev.omniscribe.udfs.sink.TranscriptSink;
 import dev.omniscribe.udfs.text.ChineseConversion;
@@ -161,7 +162,8 @@ final class ResidentPipeline implements Transcriber {
                 config.gpus(),
                 config.idleTimeout(),
                 Storage.DEFAULT,
-                0);
+                config.fixedTokensPer30s(),
+                OutputGuard.DEFAULT);
     }
 
     private static FileOptions fileOptions(TranscribeOptions o) {

@@ -172,6 +172,13 @@ public final class ServeCommand implements Callable<Integer> {
                             + " when the cluster has it in its lib/ folder).")
     Path jobJar;
 
+    @Option(
+            names = "--fixed-tokens-per-30s",
+            description =
+                    "Benchmarks only: every segment generates exactly ceil(N x seconds / 30)"
+                            + " tokens, stop tokens ignored (default: 0, off).")
+    int fixedTokensPer30s = 0;
+
     /**
      * The service's configuration from {@code bin/serve}'s arguments: the one place that knows its
      * defaults.
@@ -203,6 +210,8 @@ public final class ServeCommand implements Callable<Integer> {
                         repetitionPenalty,
                         s2t,
                         prompt,
+                        null,
+                        null,
                         SegmentationSettings.parseSpeechDetection(vad),
                         SegmentationSettings.Channels.parse(channels)),
                 parseSize(maxUploadSize),
@@ -216,7 +225,8 @@ public final class ServeCommand implements Callable<Integer> {
                 Duration.ofMinutes(Math.round(retentionHours * 60)),
                 gpus,
                 flinkAddress,
-                jobJar);
+                jobJar,
+                fixedTokensPer30s);
     }
 
     @Override

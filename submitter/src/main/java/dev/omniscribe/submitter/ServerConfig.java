@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param jobJar the pipeline's job jar shipped with each job to the session cluster, or null when
  *     the cluster already has the job's classes (in its {@code lib/} folder); only with {@code
  *     flinkAddress}
+ * @param fixedTokensPer30s 0 normally; for benchmarks N &gt; 0 makes every segment generate exactly
+ *     {@code ceil(N * seconds / 30)} tokens, stop tokens ignored
  */
 public record ServerConfig(
         String host,
@@ -49,7 +51,8 @@ public record ServerConfig(
         Duration retention,
         int gpus,
         String flinkAddress,
-        Path jobJar) {
+        Path jobJar,
+        int fixedTokensPer30s) {
 
     /** The old service's upload limit: 4 GiB. */
     public static final long DEFAULT_MAX_UPLOAD_BYTES = 4L * 1024 * 1024 * 1024;

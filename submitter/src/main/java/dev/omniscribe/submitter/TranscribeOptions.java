@@ -13,8 +13,12 @@ import java.util.Locale;
  * @param temperature 0 for greedy decoding, else the sampling temperature
  * @param repetitionPenalty transformers-style repetition penalty; 1 disables it
  * @param s2t convert Simplified to Traditional Chinese (OpenCC s2t)
- * @param prompt instruction given to the model instead of the model folder's default; null for the
- *     default
+ * @param prompt the whole instruction given to the model instead of the model folder's (and its
+ *     language wording); null for the folder's
+ * @param language ISO 639-1 code of the spoken language, named in the model's instruction; null
+ *     when not given (the transcript reports the language detected)
+ * @param context context for the transcription (earlier text, names, spelling), given to the model
+ *     before its instruction; null for none
  * @param vad whether segments follow detected speech (Silero VAD)
  * @param channels whether channels are mixed or transcribed apart
  */
@@ -25,8 +29,31 @@ public record TranscribeOptions(
         double repetitionPenalty,
         boolean s2t,
         String prompt,
+        String language,
+        String context,
         boolean vad,
         SegmentationSettings.Channels channels) {
+
+    /** Options without language or context, with the default speech detection and channels. */
+    public TranscribeOptions(
+            int segmentDurationS,
+            int maxNewTokens,
+            double temperature,
+            double repetitionPenalty,
+            boolean s2t,
+            String prompt) {
+        this(
+                segmentDurationS,
+                maxNewTokens,
+                temperature,
+                repetitionPenalty,
+                s2t,
+                prompt,
+                null,
+                null,
+                SegmentationSettings.DEFAULT.speechDetection(),
+                SegmentationSettings.DEFAULT.channels());
+    }
 
     /** Longest segment the model accepts, in seconds. */
     public static final int MAX_SEGMENT_DURATION_S =
@@ -43,9 +70,7 @@ public record TranscribeOptions(
                     GenerationOptions.DEFAULT_TEMPERATURE,
                     GenerationOptions.DEFAULT_REPETITION_PENALTY,
                     false,
-                    null,
-                    SegmentationSettings.DEFAULT.speechDetection(),
-                    SegmentationSettings.DEFAULT.channels());
+                    null);
 
     public TranscribeOptions {
         java.util.Objects.requireNonNull(channels, "channels");
@@ -56,8 +81,6 @@ public record TranscribeOptions(
                             + " seconds (the model truncates longer audio), got "
                             + segmentDurationS);
         }
-        // The engine's own limits and messages.
-        new GenerationOptions(maxNewTokens, temperature, repetitionPenalty, 0L, null, null);
         if (prompt != null && prompt.isBlank()) {
             prompt = null;
         }
@@ -65,12 +88,46 @@ public record TranscribeOptions(
             throw new IllegalArgumentException(
                     "prompt must be at most " + MAX_PROMPT_CHARS + " characters");
         }
+        if (context != null && context.isBlank()) {
+            context = null;
+        }
+        if (context != null && context.length() > MAX_PROMPT_CHARS) {
+            throw new IllegalArgumentException(
+                    "context must be at most " + MAX_PROMPT_CHARS + " characters");
+        }
+        // The engine's own limits and messages; the language in lower case.
+        language =
+                new GenerationOptions(
+                                maxNewTokens,
+                                temperature,
+                                repetitionPenalty,
+                                0L,
+                                null,
+                                null,
+                                language,
+                                null)
+                        .language();
     }
 
     /** These options as the engine's, with the model folder's system prompt. */
     public GenerationOptions generation() {
         return new GenerationOptions(
-                maxNewTokens, temperature, repetitionPenalty, 0L, null, prompt);
+                maxNewTokens, temperature, repetitionPenalty, 0L, null, prompt, language, context);
+    }
+
+    /** The same options for the spoken language {@code code}, or null for none. */
+    public TranscribeOptions withLanguage(String code) {
+        return new TranscribeOptions(
+                segmentDurationS,
+                maxNewTokens,
+                temperature,
+                repetitionPenalty,
+                s2t,
+                prompt,
+                code,
+                context,
+                vad,
+                channels);
     }
 
     /** How the audio is cut, for the job. */
@@ -82,7 +139,7 @@ public record TranscribeOptions(
     public String canonical() {
         return String.format(
                 Locale.ROOT,
-                "segment_duration=%d;vad=%b;channels=%s;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s",
+                "segment_duration=%d;vad=%b;channels=%s;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s;language=%s;context=%s",
                 segmentDurationS,
                 vad,
                 channels.label(),
@@ -90,6 +147,8 @@ public record TranscribeOptions(
                 Double.toString(temperature),
                 Double.toString(repetitionPenalty),
                 s2t,
-                prompt == null ? "" : prompt);
+                prompt == null ? "" : prompt,
+                language == null ? "" : language,
+                context == null ? "" : context);
     }
 }

@@ -197,7 +197,7 @@ class HttpEndpointsTest {
 
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         String text =
-                JSON.readTree(http.postFile("/transcribe/json", "clip.m4a", m4a).body())
+                JSON.readTree(http.postFile("/transcribe/json?language=en", "clip.m4a", m4a).body())
                         .path("transcription")
                         .asText();
         switch (format) {

@@ -1,5 +1,6 @@
 package dev.omniscribe.udfs;
 
+import dev.omniscribe.udfs.guard.OutputGuard;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Objects;
@@ -17,15 +18,27 @@ import java.util.Objects;
  *     once, {@link SharedEngines#KEEP_LOADED} keeps it while the JVM lives
  * @param fixedTokensPer30s 0 normally; for benchmarks N &gt; 0 makes every segment generate exactly
  *     {@code ceil(N * seconds / 30)} tokens, stop tokens ignored (the same work per audio second as
- *     {@code engine-bench --ignore-eos --max-new-tokens N} on 30 s segments)
+ *     {@code engine-bench --ignore-eos --max-new-tokens N} on 30 s segments); it turns the guard
+ *     and language detection off
+ * @param guard the token budget per audio second and the repetition check around the engine
  */
 public record EngineSettings(
-        String modelDir, int threads, int gpus, Duration idleTimeout, int fixedTokensPer30s)
+        String modelDir,
+        int threads,
+        int gpus,
+        Duration idleTimeout,
+        int fixedTokensPer30s,
+        OutputGuard guard)
         implements Serializable {
 
-    /** An engine that generates as the segments' options say. */
+    /** An engine that generates as the segments' options say, with the default guard. */
     public EngineSettings(String modelDir, int threads, int gpus, Duration idleTimeout) {
-        this(modelDir, threads, gpus, idleTimeout, 0);
+        this(modelDir, threads, gpus, idleTimeout, 0, OutputGuard.DEFAULT);
+    }
+
+    /** The same settings with {@code g} as the guard. */
+    public EngineSettings withGuard(OutputGuard g) {
+        return new EngineSettings(modelDir, threads, gpus, idleTimeout, fixedTokensPer30s, g);
     }
 
     public EngineSettings {
@@ -39,6 +52,7 @@ public record EngineSettings(
             throw new IllegalArgumentException("gpus must be >= 0, got " + gpus);
         }
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(guard, "guard");
         if (fixedTokensPer30s < 0) {
             throw new IllegalArgumentException(
                     "fixed tokens per 30 s must be 0 (off) or positive, got " + fixedTokensPer30s);

@@ -49,6 +49,8 @@ public record FileOptions(
         o.put("seed", generation.seed());
         o.put("system_prompt", generation.systemPrompt());
         o.put("prompt", generation.userPrompt());
+        o.put("language", generation.language());
+        o.put("context", generation.context());
         o.put("opencc", conversion.name().toLowerCase(Locale.ROOT));
         return o.toString();
     }
@@ -73,7 +75,9 @@ public record FileOptions(
                             o.required("repetition_penalty").asDouble(),
                             o.path("seed").asLong(0),
                             text(o, "system_prompt"),
-                            text(o, "prompt")),
+                            text(o, "prompt"),
+                            text(o, "language"),
+                            text(o, "context")),
                     ChineseConversion.parse(o.path("opencc").asText("none")));
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not an options file: " + e.getOriginalMessage());
@@ -97,6 +101,8 @@ public record FileOptions(
         o.put("seed", generation.seed());
         o.put("prompt", generation.userPrompt());
         o.put("system_prompt", generation.systemPrompt());
+        o.put("language", generation.language());
+        o.put("context", generation.context());
         o.put("opencc", conversion.name().toLowerCase(Locale.ROOT));
         return o;
     }

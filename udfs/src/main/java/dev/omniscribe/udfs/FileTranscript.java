@@ -1,5 +1,6 @@
 package dev.omniscribe.udfs;
 
+import dev.omniscribe.models.Languages;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
 
@@ -16,6 +17,7 @@ import java.util.function.UnaryOperator;
  * @param failedStage {@code decode} or {@code transcribe} on failure, else null
  * @param error the failure message, else null
  * @param options how the file was transcribed
+ * @param language the spoken language: the ISO 639-1 code given or detected, or {@code unknown}
  */
 public record FileTranscript(
         String fileId,
@@ -27,7 +29,38 @@ public record FileTranscript(
         TranscriptSegment[] segments,
         String failedStage,
         String error,
-        FileOptions options) {
+        FileOptions options,
+        String language) {
+
+    public FileTranscript {
+        language = language == null ? Languages.UNKNOWN : language;
+    }
+
+    /** A transcript whose language is unknown. */
+    public FileTranscript(
+            String fileId,
+            String relativePath,
+            long sizeBytes,
+            long durationMs,
+            String model,
+            long tokens,
+            TranscriptSegment[] segments,
+            String failedStage,
+            String error,
+            FileOptions options) {
+        this(
+                fileId,
+                relativePath,
+                sizeBytes,
+                durationMs,
+                model,
+                tokens,
+                segments,
+                failedStage,
+                error,
+                options,
+                null);
+    }
 
     public boolean failed() {
         return failedStage != null;
@@ -49,6 +82,7 @@ public record FileTranscript(
                 edited,
                 failedStage,
                 error,
-                options);
+                options,
+                language);
     }
 }

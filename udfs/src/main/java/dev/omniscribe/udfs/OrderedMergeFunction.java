@@ -1,5 +1,6 @@
 package dev.omniscribe.udfs;
 
+import dev.omniscribe.models.Languages;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -111,6 +112,15 @@ public final class OrderedMergeFunction
                 firstFailure = s;
             }
         }
+        String language = first.options().generation().language();
+        if (language == null) {
+            language =
+                    ordered.stream()
+                            .map(TranscribedSegment::language)
+                            .filter(java.util.Objects::nonNull)
+                            .findFirst()
+                            .orElse(Languages.UNKNOWN);
+        }
         if (firstFailure != null) {
             return new FileTranscript(
                     first.fileId(),
@@ -122,7 +132,8 @@ public final class OrderedMergeFunction
                     new TranscriptSegment[0],
                     firstFailure.failedStage(),
                     firstFailure.error(),
-                    first.options());
+                    first.options(),
+                    language);
         }
         TranscriptSegment[] segments =
                 ordered.stream()
@@ -134,6 +145,8 @@ public final class OrderedMergeFunction
                                                 s.startMs(),
                                                 s.endMs(),
                                                 s.text(),
+                                                s.finish(),
+                                                s.retry(),
                                                 s.channel(),
                                                 s.speech()))
                         .sorted(
@@ -151,6 +164,7 @@ public final class OrderedMergeFunction
                 segments,
                 null,
                 null,
-                first.options());
+                first.options(),
+                language);
     }
 }

@@ -1,12 +1,17 @@
 package dev.omniscribe.udfs;
 
 import dev.omniscribe.models.EngineConfig;
+import dev.omniscribe.models.FinishReason;
 import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
+import dev.omniscribe.models.Languages;
 import dev.omniscribe.models.SpeechEngine;
 import dev.omniscribe.models.Transcription;
+import dev.omniscribe.udfs.guard.OutputGuard;
+import dev.omniscribe.udfs.guard.RepetitionLoop;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -41,10 +46,25 @@ import org.slf4j.LoggerFactory;
  * {@code transcribe}; the job goes on. When a batch throws, its segments run again one by one, so
  * that only the segments that fail alone (and so only their files) are reported failed.
  *
+ * <p>Around the engine ({@link EngineSettings#guard()}): each segment's token budget follows its
+ * duration ({@link OutputGuard#budget}), within its options' {@code maxNewTokens}; a segment that
+ * hits it, or whose tokens fall into a repetition loop ({@link RepetitionLoop}), is cut at the
+ * start of the loop and retried once at a higher temperature (all such segments of a batch as one
+ * batch): the retry's text is kept when it ends by itself, else the cut text. Both are recorded
+ * ({@link Finish}). The engine itself is not changed.
+ *
+ * <p>Language: for the first segment (index 0) of a file whose options give no language, one short
+ * extra generation in the same batch asks the model the language ({@link
+ * SpeechEngine#languageQuestion()}, on at most its first {@value #LANGUAGE_AUDIO_SECONDS} s); an
+ * answer that is not an ISO 639-1 code, or a failure, gives {@code unknown}.
+ *
  * <p>Metrics: {@code segmentsTranscribed}, {@code transcribeFailures}, {@code tokensGenerated},
- * {@code audioSecondsTranscribed}, {@code batches}. Accumulator {@value #SEGMENTS_PROCESSED}:
- * records handed on (transcribed, failed or passed-through failures), against {@link
- * DecodeAudioFunction#SEGMENTS_DECODED}, for progress while the job runs.
+ * {@code audioSecondsTranscribed}, {@code batches}, {@code segmentsMaxTokens}, {@code
+ * segmentsRepetition} (segments cut for their budget or a loop), {@code segmentRetries}, {@code
+ * segmentRetriesRecovered} (retries that ended by themselves), {@code languageDetections}, {@code
+ * languagesUnknown}. Accumulator {@value #SEGMENTS_PROCESSED}: records handed on (transcribed,
+ * failed or passed-through failures), against {@link DecodeAudioFunction#SEGMENTS_DECODED}, for
+ * progress while the job runs.
  */
 public class TranscribeFunction extends AbstractRichFunction
         implements BatchFunction<SegmentRecord, TranscribedSegment> {
@@ -63,6 +83,12 @@ public class TranscribeFunction extends AbstractRichFunction
     /** Accumulator: how many engine batches had each size (a {@code TreeMap<size, count>}). */
     public static final String BATCH_SIZES = "batchSizes";
 
+    /** Longest audio the language question hears, in seconds (the start of the first segment). */
+    public static final int LANGUAGE_AUDIO_SECONDS = 30;
+
+    /** Most tokens the answer to the language question may have. */
+    static final int LANGUAGE_ANSWER_TOKENS = 4;
+
     private final EngineSettings settings;
 
     private transient SharedEngines engines;
@@ -78,6 +104,12 @@ public class TranscribeFunction extends AbstractRichFunction
     private transient Counter audioMs;
     private transient Counter batches;
     private transient Histogram batchSizes;
+    private transient Counter cutMaxTokens;
+    private transient Counter cutRepetition;
+    private transient Counter retries;
+    private transient Counter retriesRecovered;
+    private transient Counter languageDetections;
+    private transient Counter languagesUnknown;
     private transient org.apache.flink.api.common.accumulators.Histogram batchSizeCounts;
 
     /**
@@ -130,6 +162,12 @@ public class TranscribeFunction extends AbstractRichFunction
         batches = metrics.counter("batches");
         batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1_000));
         metrics.gauge("audioSecondsTranscribed", () -> audioMs.getCount() / 1000.0);
+        cutMaxTokens = metrics.counter("segmentsMaxTokens");
+        cutRepetition = metrics.counter("segmentsRepetition");
+        retries = metrics.counter("segmentRetries");
+        retriesRecovered = metrics.counter("segmentRetriesRecovered");
+        languageDetections = metrics.counter("languageDetections");
+        languagesUnknown = metrics.counter("languagesUnknown");
     }
 
     /**
@@ -174,14 +212,14 @@ public class TranscribeFunction extends AbstractRichFunction
         if (audio.isEmpty()) {
             return;
         }
-        List<Transcription> results;
+        Outcome[] results;
         if (lease != null) {
-            results = transcribe(audio);
+            results = run(audio);
         } else {
             try (EngineLease batchLease = engines.acquire(engineConfig, settings.idleTimeout())) {
                 engine = engineFor(batchLease.engine());
                 modelName = engine.modelName();
-                results = transcribe(audio);
+                results = run(audio);
             } finally {
                 engine = null;
             }
@@ -191,12 +229,12 @@ public class TranscribeFunction extends AbstractRichFunction
         batchSizeCounts.add(audio.size());
         for (int i = 0; i < audio.size(); i++) {
             SegmentRecord s = audio.get(i);
-            Transcription t = results.get(i);
+            Outcome o = results[i];
+            Transcription t = o.result();
             if (t.failed()) {
                 failures.inc();
             } else {
                 segments.inc();
-                tokens.inc(t.tokenIds().length);
                 audioMs.inc(s.endMs() - s.startMs());
             }
             out.collect(
@@ -208,12 +246,15 @@ public class TranscribeFunction extends AbstractRichFunction
                             s.startMs(),
                             s.endMs(),
                             s.last(),
-                            t.failed() ? "" : t.text(),
-                            t.tokenIds().length,
+                            t.failed() ? "" : o.text(),
+                            o.tokens(),
                             modelName,
                             t.failed() ? "transcribe" : null,
                             t.failed() ? describe(s, t.error()) : null,
                             s.options(),
+                            o.language(),
+                            o.finish(),
+                            o.retry(),
                             s.channel(),
                             s.speech()));
             processed.add(1L);
@@ -221,11 +262,151 @@ public class TranscribeFunction extends AbstractRichFunction
         }
     }
 
-    private List<Transcription> transcribe(List<SegmentRecord> audio) {
-        List<GenerationRequest> requests = new ArrayList<>(audio.size());
+    /**
+     * One segment's result after the guard.
+     *
+     * @param result the engine's first answer (its failure, if it failed)
+     * @param text the text kept: the retry's, or the first answer cut at its loop
+     * @param tokens tokens generated for the segment, retry included
+     * @param language the language detected on it, or null when not asked
+     * @param finish how the first answer ended
+     * @param retry how the retry ended, or null without one
+     */
+    private record Outcome(
+            Transcription result,
+            String text,
+            int tokens,
+            String language,
+            Finish finish,
+            Finish retry) {}
+
+    /** The segments' text: one engine batch (language questions included), then the retries. */
+    private Outcome[] run(List<SegmentRecord> audio) {
+        boolean plain = settings.fixedTokensPer30s() > 0;
+        OutputGuard guard = plain ? OutputGuard.OFF : settings.guard();
+        List<GenerationRequest> requests = new ArrayList<>(audio.size() + 1);
+        List<Integer> asked = new ArrayList<>();
         for (SegmentRecord s : audio) {
-            requests.add(new GenerationRequest(s.samples(), generation(s)));
+            requests.add(new GenerationRequest(s.samples(), generation(s, guard)));
         }
+        for (int i = 0; i < audio.size() && !plain; i++) {
+            SegmentRecord s = audio.get(i);
+            if (s.index() == 0 && s.options().generation().language() == null) {
+                requests.add(languageQuestion(s));
+                asked.add(i);
+            }
+        }
+        List<Transcription> results = transcribe(requests);
+        String[] languages = new String[audio.size()];
+        for (int k = 0; k < asked.size(); k++) {
+            Transcription answer = results.get(audio.size() + k);
+            String language =
+                    answer.failed() ? Languages.UNKNOWN : Languages.fromAnswer(answer.text());
+            languages[asked.get(k)] = language;
+            tokens.inc(answer.tokenIds().length);
+            languageDetections.inc();
+            if (language.equals(Languages.UNKNOWN)) {
+                languagesUnknown.inc();
+            }
+        }
+
+        Outcome[] outcomes = new Outcome[audio.size()];
+        List<Integer> retry = new ArrayList<>();
+        for (int i = 0; i < audio.size(); i++) {
+            Transcription t = results.get(i);
+            if (t.failed()) {
+                outcomes[i] = new Outcome(t, "", 0, languages[i], Finish.STOP, null);
+                continue;
+            }
+            tokens.inc(t.tokenIds().length);
+            Checked c = check(t, guard);
+            String text = c.keep() == t.tokenIds().length ? t.text() : decode(t, c.keep());
+            outcomes[i] = new Outcome(t, text, t.tokenIds().length, languages[i], c.finish(), null);
+            if (c.finish() == Finish.MAX_TOKENS) {
+                cutMaxTokens.inc();
+            } else if (c.finish() == Finish.REPETITION) {
+                cutRepetition.inc();
+            }
+            if (c.finish() != Finish.STOP && guard.repetitionCheck()) {
+                retry.add(i);
+            }
+        }
+        if (retry.isEmpty()) {
+            return outcomes;
+        }
+        List<GenerationRequest> again = new ArrayList<>(retry.size());
+        for (int i : retry) {
+            GenerationRequest first = requests.get(i);
+            GenerationOptions o = first.options();
+            again.add(
+                    new GenerationRequest(
+                            first.samples(),
+                            o.withTemperature(OutputGuard.retryTemperature(o.temperature()))
+                                    .withSeed(o.seed() + 1)));
+        }
+        List<Transcription> second = transcribe(again);
+        for (int k = 0; k < retry.size(); k++) {
+            int i = retry.get(k);
+            Outcome first = outcomes[i];
+            Transcription t = second.get(k);
+            retries.inc();
+            if (t.failed()) {
+                LOG.warn("retry of segment {} failed: {}", audio.get(i).index(), t.error());
+                continue;
+            }
+            tokens.inc(t.tokenIds().length);
+            Finish ended = check(t, guard).finish();
+            if (ended == Finish.STOP) {
+                retriesRecovered.inc();
+            }
+            outcomes[i] =
+                    new Outcome(
+                            first.result(),
+                            ended == Finish.STOP ? t.text() : first.text(),
+                            first.tokens() + t.tokenIds().length,
+                            first.language(),
+                            first.finish(),
+                            ended);
+        }
+        return outcomes;
+    }
+
+    /** How an answer ended and how many of its tokens to keep. */
+    private record Checked(Finish finish, int keep) {}
+
+    private static Checked check(Transcription t, OutputGuard guard) {
+        int[] ids = t.tokenIds();
+        int loop = guard.repetitionCheck() ? RepetitionLoop.cutAt(ids) : -1;
+        if (loop >= 0) {
+            return new Checked(Finish.REPETITION, loop);
+        }
+        if (t.finishReason() == FinishReason.MAX_TOKENS) {
+            return new Checked(Finish.MAX_TOKENS, ids.length);
+        }
+        return new Checked(Finish.STOP, ids.length);
+    }
+
+    private String decode(Transcription t, int keep) {
+        return engine.decode(Arrays.copyOf(t.tokenIds(), keep));
+    }
+
+    /** The language question on (the start of) a file's first segment, answered greedily. */
+    private GenerationRequest languageQuestion(SegmentRecord s) {
+        float[] samples = s.samples();
+        int most = LANGUAGE_AUDIO_SECONDS * SegmentRecord.SAMPLE_RATE;
+        GenerationOptions g = s.options().generation();
+        return new GenerationRequest(
+                samples.length > most ? Arrays.copyOf(samples, most) : samples,
+                new GenerationOptions(
+                        LANGUAGE_ANSWER_TOKENS,
+                        0,
+                        1.0,
+                        0L,
+                        g.systemPrompt(),
+                        engine.languageQuestion()));
+    }
+
+    private List<Transcription> transcribe(List<GenerationRequest> requests) {
         try {
             List<Transcription> results = engine.transcribe(requests);
             if (results.size() != requests.size()) {
@@ -257,12 +438,15 @@ public class TranscribeFunction extends AbstractRichFunction
         }
     }
 
-    /** The segment's generation options; a benchmark's fixed work per audio second if set. */
-    private GenerationOptions generation(SegmentRecord s) {
+    /**
+     * The segment's generation options: its budget as the guard gives it for its duration, or a
+     * benchmark's fixed work per audio second if set.
+     */
+    private GenerationOptions generation(SegmentRecord s, OutputGuard guard) {
         GenerationOptions g = s.options().generation();
         int fixed = settings.fixedTokensPer30s();
         if (fixed == 0) {
-            return g;
+            return g.withMaxNewTokens(guard.budget(s.endMs() - s.startMs(), g.maxNewTokens()));
         }
         long tokens = Math.max(1, (fixed * (s.endMs() - s.startMs()) + 29_999) / 30_000);
         return g.withMaxNewTokens((int) tokens);

@@ -16,9 +16,13 @@ package dev.omniscribe.udfs;
  * @param failedStage {@code decode} or {@code transcribe} on failure, else null
  * @param error the failure message, else null
  * @param options how the file is transcribed
+ * @param language the language detected on this segment (an ISO 639-1 code or {@code unknown}) when
+ *     it is the one the file's language was asked on, else null
+ * @param finish how its generation ended
+ * @param retry how its retry ended, or null when it was not retried
  * @param channel 0 when channels are mixed, else the channel (from 1)
  * @param speech where speech lies in the segment (in the file, ms); empty for failure and end
- *     records
+ *     records; null means the whole segment
  */
 public record TranscribedSegment(
         String fileId,
@@ -34,8 +38,55 @@ public record TranscribedSegment(
         String failedStage,
         String error,
         FileOptions options,
+        String language,
+        Finish finish,
+        Finish retry,
         int channel,
         SpeechRegion[] speech) {
+
+    public TranscribedSegment {
+        finish = finish == null ? Finish.STOP : finish;
+        speech = speech == null ? new SpeechRegion[] {new SpeechRegion(startMs, endMs)} : speech;
+    }
+
+    /**
+     * A segment of mixed channels, speech throughout, with no language detected, that stopped by
+     * itself (or failed).
+     */
+    public TranscribedSegment(
+            String fileId,
+            String relativePath,
+            long sizeBytes,
+            int index,
+            long startMs,
+            long endMs,
+            boolean last,
+            String text,
+            int tokens,
+            String model,
+            String failedStage,
+            String error,
+            FileOptions options) {
+        this(
+                fileId,
+                relativePath,
+                sizeBytes,
+                index,
+                startMs,
+                endMs,
+                last,
+                text,
+                tokens,
+                model,
+                failedStage,
+                error,
+                options,
+                null,
+                Finish.STOP,
+                null,
+                0,
+                null);
+    }
 
     public boolean failed() {
         return failedStage != null;
@@ -65,6 +116,9 @@ public record TranscribedSegment(
                 s.failed() ? "decode" : null,
                 s.error(),
                 s.options(),
+                null,
+                Finish.STOP,
+                null,
                 s.channel(),
                 s.speech());
     }

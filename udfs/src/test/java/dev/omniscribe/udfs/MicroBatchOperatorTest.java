@@ -18,6 +18,25 @@ class MicroBatchOperatorTest {
         }
     }
 
+    /** Emits every batch it receives, its records in the order given. */
+    private static final class Batches implements BatchFunction<Integer, List<Integer>> {
+        @Override
+        public void processBatch(List<Integer> batch, Collector<List<Integer>> out) {
+            out.collect(List.copyOf(batch));
+        }
+    }
+
+    /** Batches by length (a record's length is its value) with the given lookahead. */
+    private static OneInputStreamOperatorTestHarness<Integer, List<Integer>> grouping(
+            int batchSize, long waitMs, int lookahead) throws Exception {
+        var h =
+                new OneInputStreamOperatorTestHarness<>(
+                        new MicroBatchOperator<>(
+                                new Batches(), batchSize, waitMs, lookahead, Integer::longValue));
+        h.open();
+        return h;
+    }
+
     private static OneInputStreamOperatorTestHarness<Integer, Integer> harness(
             int batchSize, long waitMs) throws Exception {
         var h =
@@ -75,6 +94,63 @@ class MicroBatchOperatorTest {
             h.setProcessingTime(900);
             expected.add(1);
             assertThat(h.extractOutputValues()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void formsBatchesOfSimilarLengthFromTheHeldRecords() throws Exception {
+        try (var h = grouping(2, 0, 3)) {
+            for (int v : new int[] {30, 5, 29, 6, 28}) {
+                h.processElement(v, 0);
+            }
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.processElement(7, 0); // six held: the two longest leave, in arrival order
+            assertThat(h.extractOutputValues()).containsExactly(List.of(30, 29));
+            h.processElement(27, 0);
+            assertThat(h.extractOutputValues()).containsExactly(List.of(30, 29));
+            h.processElement(4, 0);
+            assertThat(h.extractOutputValues()).containsExactly(List.of(30, 29), List.of(28, 27));
+            h.endInput(); // the rest, longest first
+            assertThat(h.extractOutputValues())
+                    .containsExactly(
+                            List.of(30, 29), List.of(28, 27), List.of(6, 7), List.of(5, 4));
+        }
+    }
+
+    @Test
+    void anOverdueRecordLeavesWithTheRecordsNextShorterThanIt() throws Exception {
+        try (var h = grouping(2, 500, 4)) {
+            h.setProcessingTime(0);
+            h.processElement(20, 0); // the oldest: due at 500
+            h.setProcessingTime(100);
+            for (int v : new int[] {30, 25, 19}) {
+                h.processElement(v, 0);
+            }
+            h.setProcessingTime(200);
+            h.processElement(10, 0);
+            h.setProcessingTime(499);
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.setProcessingTime(500);
+            assertThat(h.extractOutputValues()).containsExactly(List.of(20, 19));
+            h.setProcessingTime(600); // the next oldest (30) is due at 600, with 25
+            assertThat(h.extractOutputValues()).containsExactly(List.of(20, 19), List.of(30, 25));
+            h.setProcessingTime(700);
+            assertThat(h.extractOutputValues())
+                    .containsExactly(List.of(20, 19), List.of(30, 25), List.of(10));
+        }
+    }
+
+    @Test
+    void theShortestOverdueRecordTakesTheShortestBatch() throws Exception {
+        try (var h = grouping(2, 500, 4)) {
+            h.setProcessingTime(0);
+            h.processElement(3, 0);
+            h.setProcessingTime(100);
+            for (int v : new int[] {30, 10, 25}) {
+                h.processElement(v, 0);
+            }
+            h.setProcessingTime(500); // 3 is the shortest: it leaves with the next longer, 10
+            assertThat(h.extractOutputValues()).containsExactly(List.of(3, 10));
         }
     }
 }

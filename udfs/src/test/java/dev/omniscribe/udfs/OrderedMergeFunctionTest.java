@@ -45,6 +45,9 @@ class OrderedMergeFunctionTest {
                 null,
                 null,
                 TinyModel.options(30_000, TinyModel.greedy(1)),
+                null,
+                Finish.STOP,
+                null,
                 0,
                 new SpeechRegion[] {new SpeechRegion(index * 30_000L, (index + 1) * 30_000L)});
     }
@@ -64,6 +67,9 @@ class OrderedMergeFunctionTest {
                 stage,
                 "boom",
                 TinyModel.options(30_000, TinyModel.greedy(1)),
+                null,
+                Finish.STOP,
+                null,
                 0,
                 new SpeechRegion[0]);
     }

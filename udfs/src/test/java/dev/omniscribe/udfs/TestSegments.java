@@ -12,6 +12,8 @@ public final class TestSegments {
                 startMs,
                 endMs,
                 text,
+                Finish.STOP,
+                null,
                 0,
                 new SpeechRegion[] {new SpeechRegion(startMs, endMs)});
     }

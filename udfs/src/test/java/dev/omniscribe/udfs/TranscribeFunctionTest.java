@@ -7,6 +7,7 @@ import dev.omniscribe.models.GenerationOptions;
 import dev.omniscribe.models.GenerationRequest;
 import dev.omniscribe.models.OnnxSpeechEngine;
 import dev.omniscribe.models.Transcription;
+import dev.omniscribe.udfs.guard.OutputGuard;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,7 +43,10 @@ class TranscribeFunctionTest {
         try (OneInputStreamOperatorTestHarness<SegmentRecord, TranscribedSegment> h =
                 new OneInputStreamOperatorTestHarness<>(
                         new MicroBatchOperator<>(
-                                new TranscribeFunction(TinyModel.engine()), 3, 0))) {
+                                new TranscribeFunction(
+                                        TinyModel.engine().withGuard(OutputGuard.OFF)),
+                                3,
+                                0))) {
             h.open();
             for (SegmentRecord s : segments) {
                 h.processElement(s, 0);

@@ -1,5 +1,6 @@
 package dev.omniscribe.models.cli;
 
+import dev.omniscribe.models.BatchLimit;
 import dev.omniscribe.models.DecodeLoop;
 import dev.omniscribe.models.EngineConfig;
 import dev.omniscribe.models.GenerationOptions;
@@ -49,6 +50,23 @@ public final class EngineBench implements Callable<Integer> {
             split = ",",
             description = "batch sizes to measure (default: ${DEFAULT-VALUE})")
     List<Integer> batchSizes;
+
+    @Option(
+            names = "--max-prefill-scores",
+            defaultValue = "" + Integer.MAX_VALUE,
+            description =
+                    "most elements of one generation's prefill attention scores; larger batches"
+                            + " run as several generations (default: ${DEFAULT-VALUE}, 2^31 - 1)")
+    long maxPrefillScores;
+
+    @Option(
+            names = "--ragged-min-tokens",
+            defaultValue = "0",
+            description =
+                    "ragged work: each segment's token limit drawn uniformly (seeded) from this to"
+                            + " --max-new-tokens; 0: every segment gets --max-new-tokens (default:"
+                            + " ${DEFAULT-VALUE})")
+    int raggedMinTokens;
 
     @Option(names = "--repeat", defaultValue = "3", description = "timed repetitions")
     int repeat;
@@ -106,6 +124,11 @@ public final class EngineBench implements Callable<Integer> {
             files.add(x);
             total += x.length;
         }
+        if (raggedMinTokens < 0 || raggedMinTokens > maxNewTokens) {
+            throw new CommandLine.ParameterException(
+                    new CommandLine(this),
+                    "--ragged-min-tokens must be between 0 and --max-new-tokens");
+        }
         if (files.isEmpty()) {
             throw new CommandLine.ParameterException(
                     new CommandLine(this), "give WAV files or --synthetic-seconds");
@@ -159,7 +182,10 @@ public final class EngineBench implements Callable<Integer> {
         long l0 = System.nanoTime();
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(
-                        new EngineConfig(model, gpu, threads), decodeLoop, !ignoreEos)) {
+                        new EngineConfig(model, gpu, threads),
+                        decodeLoop,
+                        !ignoreEos,
+                        new BatchLimit(maxPrefillScores))) {
             System.out.printf(
                     Locale.ROOT,
                     "engine loaded on %s in %.1f s (generation loop %s, %s weights)%s%n",
@@ -173,12 +199,18 @@ public final class EngineBench implements Callable<Integer> {
                 int count = (Math.max(batch, audio.size()) + batch - 1) / batch * batch;
                 List<List<GenerationRequest>> batches = new ArrayList<>();
                 double totalSeconds = 0;
+                java.util.SplittableRandom ragged = new java.util.SplittableRandom(7);
                 for (int i = 0; i < count; i++) {
                     if (i % batch == 0) {
                         batches.add(new ArrayList<>());
                     }
                     float[] x = audio.get(i % audio.size());
-                    batches.get(batches.size() - 1).add(new GenerationRequest(x, options));
+                    GenerationOptions o =
+                            raggedMinTokens > 0
+                                    ? GenerationOptions.greedy(
+                                            ragged.nextInt(raggedMinTokens, maxNewTokens + 1))
+                                    : options;
+                    batches.get(batches.size() - 1).add(new GenerationRequest(x, o));
                     totalSeconds += (double) x.length / a.samplingRate();
                 }
                 batches.forEach(engine::transcribe); // warm-up
@@ -219,10 +251,13 @@ public final class EngineBench implements Callable<Integer> {
                                 : Double.NaN;
                 System.out.printf(
                         Locale.ROOT,
-                        "engine batch %d (%d ORT threads): %.1f audio s/s, %.1f generated tokens/s"
+                        "engine batch %d%s (%d ORT threads): %.1f audio s/s, %.1f generated tokens/s"
                                 + " (%d segments, %.1f s audio per pass, %.0f ms per pass; first"
                                 + " token alone %.0f ms per batch; decode %.2f ms per step)%s%n",
                         batch,
+                        raggedMinTokens > 0
+                                ? ", ragged " + raggedMinTokens + "-" + maxNewTokens + " tokens"
+                                : "",
                         threads,
                         totalSeconds * repeat / wall,
                         tokens / wall,

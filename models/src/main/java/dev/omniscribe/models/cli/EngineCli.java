@@ -74,8 +74,20 @@ public final class EngineCli implements Callable<Integer> {
     @Option(names = "--system", description = "system prompt (default: the model folder's)")
     String system;
 
-    @Option(names = "--user", description = "instruction after the audio (default: the model's)")
+    @Option(
+            names = "--user",
+            description =
+                    "the whole instruction; {audio} in it marks where the audio stands (default:"
+                            + " the model folder's)")
     String user;
+
+    @Option(
+            names = "--language",
+            description = "ISO 639-1 code of the spoken language, named in the instruction")
+    String language;
+
+    @Option(names = "--context", description = "context for the transcription (earlier text)")
+    String context;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "WAV files")
     List<Path> files;
@@ -92,7 +104,14 @@ public final class EngineCli implements Callable<Integer> {
         }
         GenerationOptions options =
                 new GenerationOptions(
-                        maxNewTokens, temperature, repetitionPenalty, seed, system, user);
+                        maxNewTokens,
+                        temperature,
+                        repetitionPenalty,
+                        seed,
+                        system,
+                        user,
+                        language,
+                        context);
         ObjectMapper json = new ObjectMapper();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         boolean anyFailed = false;

@@ -24,6 +24,15 @@ public final class ChatTemplate {
      * @param user instruction placed after the audio
      */
     public static String render(String system, String user) {
+        return render(system, "", user);
+    }
+
+    /**
+     * Renders the prompt text with the user turn holding {@code beforeAudio}, the single {@code
+     * <|AUDIO|>} placeholder, then {@code afterAudio} (what the chat template renders for {@code
+     * user: [text, audio, text]}; either text may be empty).
+     */
+    public static String render(String system, String beforeAudio, String afterAudio) {
         return IM_START
                 + "system\n"
                 + system
@@ -31,10 +40,11 @@ public final class ChatTemplate {
                 + "\n"
                 + IM_START
                 + "user\n"
+                + beforeAudio
                 + AUDIO_BOS
                 + AUDIO
                 + AUDIO_EOS
-                + user
+                + afterAudio
                 + IM_END
                 + "\n"
                 + IM_START

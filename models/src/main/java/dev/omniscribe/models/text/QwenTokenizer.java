@@ -69,7 +69,15 @@ public final class QwenTokenizer implements AutoCloseable {
      * @param audioTokens audio embeddings the encoder yields for the segment
      */
     public Prompt prompt(String system, String user, int audioTokens) {
-        String text = ChatTemplate.render(system, user);
+        return prompt(system, "", user, audioTokens);
+    }
+
+    /**
+     * The prompt for one segment whose user turn holds {@code beforeAudio}, the audio, then {@code
+     * afterAudio}.
+     */
+    public Prompt prompt(String system, String beforeAudio, String afterAudio, int audioTokens) {
+        String text = ChatTemplate.render(system, beforeAudio, afterAudio);
         int[] raw = encode(text);
         int at = -1;
         for (int i = 0; i < raw.length; i++) {

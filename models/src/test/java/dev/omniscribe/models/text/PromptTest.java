@@ -37,11 +37,12 @@ class PromptTest {
         ModelSpec spec = ModelSpec.load(Golden.modelDir(kind));
         int audioTokens = AudioTokens.forFrames(f.get("frames").asInt());
         assertThat(audioTokens).isEqualTo(f.get("audio_tokens").asInt());
+        JsonNode golden = Golden.json().get("prompt");
         try (QwenTokenizer tok = QwenTokenizer.load(spec)) {
             Prompt p =
                     tok.prompt(
-                            spec.defaultPrompt().system(),
-                            spec.defaultPrompt().user(),
+                            golden.get("system").asText(),
+                            golden.get("user").asText(),
                             audioTokens);
 
             assertThat(p.ids()).containsExactly(Golden.ints(f.get("prompt_ids")));

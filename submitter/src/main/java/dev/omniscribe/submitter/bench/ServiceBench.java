@@ -89,6 +89,16 @@ public final class ServiceBench implements Callable<Integer> {
     int batchSize;
 
     @Option(
+            names = "--fixed-tokens-per-30s",
+            defaultValue = "0",
+            description =
+                    "Equal work for a random-weight model: every segment generates exactly"
+                            + " ceil(N x seconds / 30) tokens, stop tokens ignored, in the engine"
+                            + " alone and in the service (default: 0, off: --max-new-tokens with"
+                            + " stop tokens).")
+    int fixedTokensPer30s;
+
+    @Option(
             names = "--work-dir",
             defaultValue = "target/serve-bench",
             description = "Clips and the service's work folder (default: ${DEFAULT-VALUE}).")
@@ -126,7 +136,9 @@ public final class ServiceBench implements Callable<Integer> {
             Integer.toString(batchSize),
             "--gpus",
             Integer.toString(gpus),
-            "--preload"
+            "--preload",
+            "--fixed-tokens-per-30s",
+            Integer.toString(fixedTokensPer30s)
         };
         List<String> all = new ArrayList<>(Arrays.asList(args));
         if (model != null) {
@@ -134,26 +146,47 @@ public final class ServiceBench implements Callable<Integer> {
         }
         ServerConfig config = ServeCommand.config(all.toArray(String[]::new));
 
-        // 1. The engine's own time per clip, alone (batch 1), median of three.
+        // 1. The engine's own time per clip, alone (batch 1), median of three; then all clips in
+        // one batch (the most a batch of them can do), median of three.
         double[] engineMs = new double[clipFiles.size()];
+        double engineBatchS;
         AudioDecoder decoder = new AudioDecoder(ffmpeg);
-        GenerationOptions options = GenerationOptions.greedy(maxNewTokens);
+        boolean fixed = fixedTokensPer30s > 0;
+        GenerationOptions options =
+                GenerationOptions.greedy(
+                        fixed
+                                ? (int) Math.ceil(fixedTokensPer30s * clipSeconds / 30)
+                                : maxNewTokens);
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, gpus));
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(
-                        new EngineConfig(config.modelDir(), gpus > 0 ? 0 : -1, threads))) {
+                        new EngineConfig(config.modelDir(), gpus > 0 ? 0 : -1, threads, !fixed))) {
+            List<GenerationRequest> requests = new ArrayList<>();
             for (int i = 0; i < clipFiles.size(); i++) {
                 float[] samples = pcm(decoder, clipFiles.get(i));
+                requests.add(new GenerationRequest(samples, options));
+                if (fixed && i >= 3) { // equal work: the first three clips' median stands for all
+                    engineMs[i] = median(Arrays.copyOf(engineMs, 3));
+                    continue;
+                }
                 double[] runs = new double[3];
-                engine.transcribe(new GenerationRequest(samples, options)); // warm
+                engine.transcribe(requests.get(i)); // warm
                 for (int r = 0; r < runs.length; r++) {
                     long t0 = System.nanoTime();
-                    engine.transcribe(new GenerationRequest(samples, options));
+                    engine.transcribe(requests.get(i));
                     runs[r] = (System.nanoTime() - t0) / 1e6;
                 }
                 Arrays.sort(runs);
                 engineMs[i] = runs[1];
             }
+            double[] runs = new double[3];
+            for (int r = 0; r < runs.length; r++) {
+                long t0 = System.nanoTime();
+                engine.transcribe(requests);
+                runs[r] = (System.nanoTime() - t0) / 1e9;
+            }
+            Arrays.sort(runs);
+            engineBatchS = runs[1];
         }
 
         try (TranscriptionServer server = TranscriptionServer.start(config)) {
@@ -200,18 +233,27 @@ public final class ServiceBench implements Callable<Integer> {
             double[] h = health.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             System.out.printf(
                     Locale.ROOT,
-                    "%nservice bench: %d distinct %.1f s clips of %s, %d new tokens at most,"
-                            + " %d cores, %s%n",
+                    "%nservice bench: %d distinct %.1f s clips of %s, %s, %d cores, %s%n",
                     clipFiles.size(),
                     clipSeconds,
                     speech,
-                    maxNewTokens,
+                    fixed
+                            ? options.maxNewTokens() + " new tokens each (stop tokens ignored)"
+                            : maxNewTokens + " new tokens at most",
                     Runtime.getRuntime().availableProcessors(),
                     gpus > 0 ? gpus + " GPU(s)" : "CPU");
+            double audioS = clipFiles.size() * clipSeconds;
             System.out.printf(
                     Locale.ROOT,
                     "| engine alone, per clip (median of 3) | p50 %.0f ms |%n",
                     percentile(engineMs, 50));
+            System.out.printf(
+                    Locale.ROOT,
+                    "| engine alone, all %d clips in one batch (median of 3) | %.2f s (%.1f audio"
+                            + " s/s) |%n",
+                    clipFiles.size(),
+                    engineBatchS,
+                    audioS / engineBatchS);
             System.out.printf(
                     Locale.ROOT,
                     "| one request, one after another | p50 %.0f ms, p90 %.0f ms |%n",
@@ -229,10 +271,13 @@ public final class ServiceBench implements Callable<Integer> {
                     sequentialS);
             System.out.printf(
                     Locale.ROOT,
-                    "| %d requests at once | %.2f s (%.2fx sooner) |%n",
+                    "| %d requests at once | %.2f s (%.2fx sooner; %.1f audio s/s, %.0f%% of the"
+                            + " engine's one batch) |%n",
                     clipFiles.size(),
                     concurrentS,
-                    sequentialS / concurrentS);
+                    sequentialS / concurrentS,
+                    audioS / concurrentS,
+                    100 * engineBatchS / concurrentS);
             System.out.printf(
                     Locale.ROOT,
                     "| engine batches (size: count) | after one by one %s; after all at once %s |%n",
@@ -247,6 +292,12 @@ public final class ServiceBench implements Callable<Integer> {
                     h.length == 0 ? 0 : h[h.length - 1]);
         }
         return 0;
+    }
+
+    private static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[v.length / 2];
     }
 
     /** Distinct clips cut from the speech file at different offsets, as 16 kHz mono WAV. */

@@ -19,10 +19,14 @@ import java.util.Set;
  * tools built for whisper servers work unchanged.
  *
  * <p>Multipart fields: {@code file} (required), {@code model} (any value; this server has one
- * model), {@code language} (echoed in {@code verbose_json}; the model detects the language itself),
- * {@code prompt} (replaces the instruction given to the model), {@code response_format} ({@code
- * json} by default, {@code text}, {@code srt}, {@code verbose_json}, {@code vtt}) and {@code
- * temperature}. The server's other options ({@code segment_duration}, {@code s2t}, ...) work too.
+ * model), {@code language} (ISO 639-1: named in the model's instruction; {@code verbose_json}
+ * reports it, or the language the model detects on the first segment, or {@code unknown}), {@code
+ * prompt} (OpenAI's meaning: context for the transcription, such as earlier text, names and
+ * spelling, given to the model before its transcription instruction, which stays), {@code
+ * response_format} ({@code json} by default, {@code text}, {@code srt}, {@code verbose_json},
+ * {@code vtt}) and {@code temperature} (OpenAI's 0 to 1). Extension: {@code instruction_override}
+ * replaces the model's whole instruction. The server's other options ({@code segment_duration},
+ * {@code s2t}, ...) work too.
  */
 public final class OpenAiController {
 
@@ -49,9 +53,8 @@ public final class OpenAiController {
 
     private Params params(Context ctx) {
         String format = RequestOptions.choice(ctx, "response_format", "json", RESPONSE_FORMATS);
-        String language = RequestOptions.param(ctx, "language", String.class).getOrNull();
-        TranscribeOptions options = RequestOptions.parse(ctx, defaults);
-        return new Params(format, language, options);
+        TranscribeOptions options = RequestOptions.parseOpenAi(ctx, defaults);
+        return new Params(format, options);
     }
 
     private static void respond(Context ctx, Job job, Params params) {
@@ -71,7 +74,7 @@ public final class OpenAiController {
     private static Map<String, Object> verbose(Transcript t, Params params) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("task", "transcribe");
-        body.put("language", params.language() == null ? "unknown" : params.language());
+        body.put("language", t.language());
         body.put("duration", t.durationS());
         body.put("text", t.text());
         List<Map<String, Object>> segments =
@@ -85,6 +88,7 @@ public final class OpenAiController {
                                     m.put("end", seg.endMs() / 1000.0);
                                     m.put("text", seg.text());
                                     m.put("temperature", params.options().temperature());
+                                    m.put("finish", seg.finish());
                                     return m;
                                 })
                         .toList();
@@ -104,5 +108,5 @@ public final class OpenAiController {
         }
     }
 
-    private record Params(String format, String language, TranscribeOptions options) {}
+    private record Params(String format, TranscribeOptions options) {}
 }

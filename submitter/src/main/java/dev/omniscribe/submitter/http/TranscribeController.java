@@ -136,6 +136,7 @@ public final class TranscribeController {
         }
         if (s.state() == JobState.COMPLETED) {
             body.put("duration", s.transcript().durationS());
+            body.put("language", s.transcript().language());
             body.put("results", links(s.id()));
         }
         return body;
@@ -225,6 +226,7 @@ public final class TranscribeController {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "success");
         body.put("transcription", t.text());
+        body.put("language", t.language());
         body.put("output_file", stem(s.fileName()) + ".txt");
         body.put("timestamp", text(s.finishedAt()));
         body.put("job_id", s.id());

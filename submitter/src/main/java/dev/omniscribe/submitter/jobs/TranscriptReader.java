@@ -2,6 +2,7 @@ package dev.omniscribe.submitter.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.omniscribe.models.Languages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -48,12 +49,18 @@ public final class TranscriptReader {
                                 Math.round(s.path("start").asDouble() * 1000),
                                 Math.round(s.path("end").asDouble() * 1000),
                                 s.path("text").asText(""),
+                                s.path("finish").asText("stop"),
                                 s.path("channel").asInt(0)));
             }
             String name = root.path("model").isTextual() ? root.path("model").asText() : model;
             String text = Files.readString(files.get("txt")).strip();
             return new Transcript(
-                    text, root.path("duration").asDouble(0), name, List.copyOf(segments), files);
+                    text,
+                    root.path("duration").asDouble(0),
+                    name,
+                    List.copyOf(segments),
+                    files,
+                    root.path("language").asText(Languages.UNKNOWN));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the transcript of " + fileName, e);
         }

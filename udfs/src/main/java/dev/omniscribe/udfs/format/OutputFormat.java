@@ -143,6 +143,7 @@ public enum OutputFormat {
         root.put("file", t.relativePath());
         root.put("duration", Timestamps.seconds(t.durationMs()));
         root.put("model", t.model());
+        root.put("language", t.language());
         root.set("options", JSON_MAPPER.valueToTree(options));
         ArrayNode segments = root.putArray("segments");
         for (TranscriptSegment s : t.segments()) {
@@ -154,6 +155,10 @@ public enum OutputFormat {
                 o.put("channel", s.channel());
             }
             o.put("text", s.text());
+            o.put("finish", s.finish().json());
+            if (s.retry() != null) {
+                o.put("retry", s.retry().json());
+            }
         }
         root.put("text", txt(t).strip());
         try {

@@ -2,6 +2,7 @@ package dev.omniscribe.udfs.format;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.omniscribe.udfs.Finish;
 import dev.omniscribe.udfs.SpeechRegion;
 import dev.omniscribe.udfs.TestSegments;
 import dev.omniscribe.udfs.TranscriptSegment;
@@ -99,7 +100,14 @@ class CueSplitterTest {
         SpeechRegion[] speech = {new SpeechRegion(1_000, 4_000), new SpeechRegion(10_000, 13_000)};
         TranscriptSegment s =
                 new TranscriptSegment(
-                        0, 1_000, 13_000, "First sentence here. Second sentence now.", 0, speech);
+                        0,
+                        1_000,
+                        13_000,
+                        "First sentence here. Second sentence now.",
+                        Finish.STOP,
+                        null,
+                        0,
+                        speech);
 
         List<Cue> cues = CueSplitter.split(s);
 
@@ -122,7 +130,9 @@ class CueSplitterTest {
         String text =
                 "One, two, three, four. Five six seven eight nine ten. Eleven twelve thirteen. "
                         .repeat(4);
-        List<Cue> cues = CueSplitter.split(new TranscriptSegment(4, 0, 20_000, text, 0, speech));
+        List<Cue> cues =
+                CueSplitter.split(
+                        new TranscriptSegment(4, 0, 20_000, text, Finish.STOP, null, 0, speech));
 
         assertThat(cues.size()).isGreaterThan(3);
         for (Cue c : cues) {
@@ -140,6 +150,8 @@ class CueSplitterTest {
                         0,
                         8_000,
                         "Hello there. How are you doing today?",
+                        Finish.STOP,
+                        null,
                         1,
                         new SpeechRegion[] {new SpeechRegion(0, 8_000)});
         TranscriptSegment right =
@@ -148,6 +160,8 @@ class CueSplitterTest {
                         1_500,
                         2_500,
                         "Fine, thanks.",
+                        Finish.STOP,
+                        null,
                         2,
                         new SpeechRegion[] {new SpeechRegion(1_500, 2_500)});
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.udfs.FileTranscript;
+import dev.omniscribe.udfs.Finish;
 import dev.omniscribe.udfs.TestSegments;
 import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.TranscriptSegment;
@@ -189,6 +190,8 @@ class OutputFormatTest {
                                 500,
                                 2_000,
                                 "Hello.",
+                                Finish.STOP,
+                                null,
                                 1,
                                 new dev.omniscribe.udfs.SpeechRegion[] {
                                     new dev.omniscribe.udfs.SpeechRegion(500, 2_000)
@@ -198,6 +201,8 @@ class OutputFormatTest {
                                 2_500,
                                 4_000,
                                 "Hi.",
+                                Finish.STOP,
+                                null,
                                 2,
                                 new dev.omniscribe.udfs.SpeechRegion[] {
                                     new dev.omniscribe.udfs.SpeechRegion(2_500, 4_000)
