@@ -81,6 +81,27 @@ public final class TranscribeCommand implements Callable<Integer> {
     double segmentDuration;
 
     @Option(
+            names = "--vad",
+            defaultValue = "on",
+            paramLabel = "on|off",
+            description =
+                    "Speech detection (Silero VAD): segments are speech merged up to"
+                            + " --segment-duration and cut in pauses; silence, music and noise"
+                            + " reach no model. off: the whole audio, cut at silences (default:"
+                            + " ${DEFAULT-VALUE}).")
+    String vad;
+
+    @Option(
+            names = "--channels",
+            defaultValue = "mixed",
+            paramLabel = "mixed|split",
+            description =
+                    "split: transcribe each channel on its own (one speaker per channel, as call"
+                            + " recordings have) and label its cues [ch1], [ch2] (default:"
+                            + " ${DEFAULT-VALUE}).")
+    String channels;
+
+    @Option(
             names = "--batch-size",
             description =
                     "Segments per batched generation (default: "
@@ -384,7 +405,10 @@ public final class TranscribeCommand implements Callable<Integer> {
     private JobOptions jobOptions(String modelDir, Storage storage) {
         return new JobOptions(
                 modelDir,
-                SegmentationSettings.ofSeconds(segmentDuration),
+                SegmentationSettings.of(
+                        segmentDuration,
+                        SegmentationSettings.parseSpeechDetection(vad),
+                        SegmentationSettings.Channels.parse(channels)),
                 new BatchSettings(batchSize(), batchWaitMs, batchLookahead),
                 new GenerationOptions(
                         maxNewTokens,

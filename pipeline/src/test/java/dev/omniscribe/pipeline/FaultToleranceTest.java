@@ -46,7 +46,8 @@ class FaultToleranceTest {
     static final MiniClusterExtension CLUSTER = PipelineTests.twoTaskManagersRestarting(RESTARTS);
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
+    private static final SegmentationSettings SEGMENTS =
+            new SegmentationSettings(10_000, false, SegmentationSettings.Channels.MIXED);
     private static final List<String> FORMATS = List.of("json", "srt", "txt", "vtt");
 
     /** Three distinct recordings, copied {@code copies} times each as {@code <kind>-<n>.<ext>}. */

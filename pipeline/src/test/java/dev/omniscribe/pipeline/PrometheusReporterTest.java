@@ -52,7 +52,7 @@ class PrometheusReporterTest {
         JobOptions options =
                 new JobOptions(
                         TinyModel.dir().toString(),
-                        new SegmentationSettings(5_000),
+                        new SegmentationSettings(5_000, false, SegmentationSettings.Channels.MIXED),
                         new BatchSettings(2, 200),
                         // a language given and no guard: exactly the segments' own tokens
                         TinyModel.greedy(3).withLanguage("en"),

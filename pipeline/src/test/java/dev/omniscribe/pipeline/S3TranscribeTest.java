@@ -67,7 +67,8 @@ class S3TranscribeTest {
 
     static final String ACCESS_KEY = "omniscribe-test";
     static final String SECRET_KEY = "omniscribe-test-secret";
-    static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
+    static final SegmentationSettings SEGMENTS =
+            new SegmentationSettings(10_000, false, SegmentationSettings.Channels.MIXED);
     static final ObjectMapper JSON = new ObjectMapper();
 
     static final BlobStore STORE = new TransientNio2BlobStore();

@@ -79,6 +79,9 @@ class TranscribeCommandTest {
                         TinyModel.dir().toString(),
                         "--language",
                         "DE",
+                        // The whole file is one segment, as the engine gets it below.
+                        "--vad",
+                        "off",
                         "--temperature",
                         "0",
                         "--max-new-tokens",

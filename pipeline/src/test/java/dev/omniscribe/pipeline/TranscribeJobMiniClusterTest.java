@@ -47,7 +47,8 @@ class TranscribeJobMiniClusterTest {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
-    static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
+    static final SegmentationSettings SEGMENTS =
+            new SegmentationSettings(10_000, false, SegmentationSettings.Channels.MIXED);
     static final GenerationOptions GREEDY = TinyModel.greedy(4);
 
     @TempDir static Path input;

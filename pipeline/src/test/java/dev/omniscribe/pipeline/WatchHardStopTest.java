@@ -43,7 +43,8 @@ class WatchHardStopTest {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = PipelineTests.oneTaskManagerTwoSlots();
 
-    private static final SegmentationSettings SEGMENTS = new SegmentationSettings(10_000);
+    private static final SegmentationSettings SEGMENTS =
+            new SegmentationSettings(10_000, false, SegmentationSettings.Channels.MIXED);
     private static final List<String> FORMATS = List.of("json", "srt", "txt", "vtt");
     private static final Duration POLL = Duration.ofMillis(500);
     private static final long CHECKPOINT_MS = 1000;

@@ -16,7 +16,6 @@ import dev.omniscribe.udfs.DecodeAudioFunction;
 import dev.omniscribe.udfs.EngineLease;
 import dev.omniscribe.udfs.EngineSettings;
 import dev.omniscribe.udfs.FileOptions;
-import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.SharedEngines;
 import dev.omniscribe.udfs.TranscribeFunction;
 import dev.omniscribe.udfs.format.OutputFormat;
@@ -150,7 +149,7 @@ final class ResidentPipeline implements Transcriber {
     private JobOptions jobOptions(TranscribeOptions defaults) {
         return new JobOptions(
                 config.modelDir().toAbsolutePath().toString(),
-                SegmentationSettings.ofSeconds(defaults.segmentDurationS()),
+                defaults.segmentation(),
                 config.batching(),
                 defaults.generation(),
                 ChineseConversion.NONE,
@@ -170,7 +169,7 @@ final class ResidentPipeline implements Transcriber {
 
     private static FileOptions fileOptions(TranscribeOptions o) {
         return new FileOptions(
-                SegmentationSettings.ofSeconds(o.segmentDurationS()),
+                o.segmentation(),
                 o.generation(),
                 o.s2t() ? ChineseConversion.S2T : ChineseConversion.NONE);
     }

@@ -2,6 +2,7 @@ package dev.omniscribe.submitter;
 
 import dev.omniscribe.pipeline.ModelFolder;
 import dev.omniscribe.udfs.BatchSettings;
+import dev.omniscribe.udfs.SegmentationSettings;
 import dev.omniscribe.udfs.SharedEngines;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +47,24 @@ public final class ServeCommand implements Callable<Integer> {
             names = "--segment-duration",
             description = "Target segment length in seconds, 1..300 (default: ${DEFAULT-VALUE}).")
     int segmentDuration = TranscribeOptions.DEFAULTS.segmentDurationS();
+
+    @Option(
+            names = "--vad",
+            paramLabel = "on|off",
+            description =
+                    "Speech detection (Silero VAD) by default: segments are speech, silence and"
+                            + " music reach no model; a request's vad=off turns it off"
+                            + " (default: ${DEFAULT-VALUE}).")
+    String vad = "on";
+
+    @Option(
+            names = "--channels",
+            paramLabel = "mixed|split",
+            description =
+                    "Channels by default: split transcribes each on its own, cues labelled [ch1],"
+                            + " [ch2]; a request's channels= overrides it (default:"
+                            + " ${DEFAULT-VALUE}).")
+    String channels = "mixed";
 
     @Option(
             names = "--max-new-tokens",
@@ -185,7 +204,16 @@ public final class ServeCommand implements Callable<Integer> {
                 ModelFolder.resolve(model, System.err),
                 workDir,
                 new TranscribeOptions(
-                        segmentDuration, maxNewTokens, temperature, repetitionPenalty, s2t, prompt),
+                        segmentDuration,
+                        maxNewTokens,
+                        temperature,
+                        repetitionPenalty,
+                        s2t,
+                        prompt,
+                        null,
+                        null,
+                        SegmentationSettings.parseSpeechDetection(vad),
+                        SegmentationSettings.Channels.parse(channels)),
                 parseSize(maxUploadSize),
                 idleTimeout == 0 ? SharedEngines.KEEP_LOADED : Duration.ofSeconds(idleTimeout),
                 preload,

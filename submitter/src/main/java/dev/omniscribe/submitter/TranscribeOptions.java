@@ -19,6 +19,8 @@ import java.util.Locale;
  *     when not given (the transcript reports the language detected)
  * @param context context for the transcription (earlier text, names, spelling), given to the model
  *     before its instruction; null for none
+ * @param vad whether segments follow detected speech (Silero VAD)
+ * @param channels whether channels are mixed or transcribed apart
  */
 public record TranscribeOptions(
         int segmentDurationS,
@@ -28,9 +30,11 @@ public record TranscribeOptions(
         boolean s2t,
         String prompt,
         String language,
-        String context) {
+        String context,
+        boolean vad,
+        SegmentationSettings.Channels channels) {
 
-    /** Options without language or context. */
+    /** Options without language or context, with the default speech detection and channels. */
     public TranscribeOptions(
             int segmentDurationS,
             int maxNewTokens,
@@ -46,7 +50,9 @@ public record TranscribeOptions(
                 s2t,
                 prompt,
                 null,
-                null);
+                null,
+                SegmentationSettings.DEFAULT.speechDetection(),
+                SegmentationSettings.DEFAULT.channels());
     }
 
     /** Longest segment the model accepts, in seconds. */
@@ -67,6 +73,7 @@ public record TranscribeOptions(
                     null);
 
     public TranscribeOptions {
+        java.util.Objects.requireNonNull(channels, "channels");
         if (segmentDurationS < 1 || segmentDurationS > MAX_SEGMENT_DURATION_S) {
             throw new IllegalArgumentException(
                     "segment duration must be 1.."
@@ -118,15 +125,24 @@ public record TranscribeOptions(
                 s2t,
                 prompt,
                 code,
-                context);
+                context,
+                vad,
+                channels);
+    }
+
+    /** How the audio is cut, for the job. */
+    public SegmentationSettings segmentation() {
+        return SegmentationSettings.of(segmentDurationS, vad, channels);
     }
 
     /** A stable text form of every option, for cache keys and job records. */
     public String canonical() {
         return String.format(
                 Locale.ROOT,
-                "segment_duration=%d;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s;language=%s;context=%s",
+                "segment_duration=%d;vad=%b;channels=%s;max_new_tokens=%d;temperature=%s;repetition_penalty=%s;s2t=%b;prompt=%s;language=%s;context=%s",
                 segmentDurationS,
+                vad,
+                channels.label(),
                 maxNewTokens,
                 Double.toString(temperature),
                 Double.toString(repetitionPenalty),

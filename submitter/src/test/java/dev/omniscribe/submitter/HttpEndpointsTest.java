@@ -318,6 +318,43 @@ class HttpEndpointsTest {
     }
 
     @Test
+    void aRequestTurnsSpeechDetectionOnAndSplitsChannels() throws IOException {
+        // A call: espeak-ng speech on the left at 1 s, on the right at 5 s, silence elsewhere.
+        float[] hello =
+                dev.omniscribe.pipeline.SpeechCorpus.synthesize(
+                        "en-us", "Good morning, thank you.");
+        var call = new dev.omniscribe.pipeline.SpeechCorpus.Track(2, 9);
+        call.add(0, hello, 16_000);
+        call.add(1, hello, 5 * 16_000);
+        Path file = audioDir.resolve("call.wav");
+        call.write(file);
+        byte[] audio = Files.readAllBytes(file);
+
+        HttpResponse<String> split =
+                http.postFile("/transcribe/json?vad=on&channels=split", "call.wav", audio);
+        HttpResponse<String> srt =
+                http.postFile("/transcribe?format=srt&vad=on&channels=split", "call.wav", audio);
+        HttpResponse<String> bad = http.postFile("/transcribe/json?vad=maybe", "tone.wav", wav);
+
+        assertThat(split.statusCode()).isEqualTo(200);
+        JsonNode segments = JSON.readTree(split.body()).path("segments");
+        assertThat(segments).hasSize(2);
+        assertThat(segments.get(0).path("channel").asInt()).isEqualTo(1);
+        assertThat(segments.get(0).path("start").asDouble()).isBetween(0.8, 1.4);
+        assertThat(segments.get(1).path("channel").asInt()).isEqualTo(2);
+        assertThat(segments.get(1).path("start").asDouble()).isBetween(4.8, 5.4);
+        assertThat(srt.body()).contains("[ch1] ").contains("[ch2] ");
+        // With vad=off (the server's default here) the same call is cut as a whole.
+        HttpResponse<String> whole = http.postFile("/transcribe/json", "call.wav", audio);
+        JsonNode wholeSegments = JSON.readTree(whole.body()).path("segments");
+        assertThat(wholeSegments.get(0).path("start").asDouble()).isZero();
+        assertThat(wholeSegments.get(0).has("channel")).isFalse();
+        assertError(bad, 400);
+        assertThat(JSON.readTree(bad.body()).path("error").path("message").asText())
+                .contains("vad");
+    }
+
+    @Test
     void invalidOptionsAreBadRequestsNamingTheOption() throws IOException {
         HttpResponse<String> tooLong =
                 http.postFile("/transcribe/json?segment_duration=301", "tone.wav", wav);

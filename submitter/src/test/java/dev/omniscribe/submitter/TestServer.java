@@ -32,6 +32,8 @@ final class TestServer implements AutoCloseable {
                                 "--max-new-tokens", "6",
                                 "--temperature", "0",
                                 "--segment-duration", "10",
+                                // The tests' tones are no speech: the old cuts, unless a test asks.
+                                "--vad", "off",
                                 "--rate-limit", "10000"));
         args.addAll(List.of(extra));
         return args;

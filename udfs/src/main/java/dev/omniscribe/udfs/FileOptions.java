@@ -41,6 +41,8 @@ public record FileOptions(
     public String toJson() {
         ObjectNode o = JSON.createObjectNode();
         o.put("segment_ms", segmentation.targetMs());
+        o.put("vad", segmentation.speechDetection());
+        o.put("channels", segmentation.channels().label());
         o.put("max_new_tokens", generation.maxNewTokens());
         o.put("temperature", generation.temperature());
         o.put("repetition_penalty", generation.repetitionPenalty());
@@ -62,7 +64,11 @@ public record FileOptions(
         try {
             JsonNode o = JSON.readTree(json);
             return new FileOptions(
-                    new SegmentationSettings(o.required("segment_ms").asLong()),
+                    new SegmentationSettings(
+                            o.required("segment_ms").asLong(),
+                            o.path("vad").asBoolean(true),
+                            SegmentationSettings.Channels.parse(
+                                    o.path("channels").asText("mixed"))),
                     new GenerationOptions(
                             o.required("max_new_tokens").asInt(),
                             o.required("temperature").asDouble(),
@@ -87,6 +93,8 @@ public record FileOptions(
     public Map<String, Object> recorded() {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("segment_duration", segmentation.targetMs() / 1000.0);
+        o.put("vad", segmentation.speechDetection() ? "on" : "off");
+        o.put("channels", segmentation.channels().label());
         o.put("max_new_tokens", generation.maxNewTokens());
         o.put("temperature", generation.temperature());
         o.put("repetition_penalty", generation.repetitionPenalty());

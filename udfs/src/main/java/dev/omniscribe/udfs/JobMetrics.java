@@ -19,7 +19,7 @@ import org.apache.flink.metrics.MetricGroup;
  *       be decoded</td></tr>
  *   <tr><td>{@value #SEGMENTS_CUT}</td><td>counter</td><td>decode</td><td>segments cut</td></tr>
  *   <tr><td>{@value #AUDIO_SECONDS_DECODED}</td><td>gauge</td><td>decode</td><td>seconds of audio
- *       in those segments</td></tr>
+ *       decoded (speech or not)</td></tr>
  *   <tr><td>{@value #SEGMENTS_TRANSCRIBED}</td><td>counter</td><td>transcribe</td><td>segments the
  *       engine transcribed</td></tr>
  *   <tr><td>{@value #TRANSCRIBE_FAILURES}</td><td>counter</td><td>transcribe</td><td>segments the

@@ -19,7 +19,10 @@ import org.apache.flink.util.Collector;
  * Collects one file's transcribed segments (keyed by file id) and emits the file's transcript once
  * all of them are in, in index order, whatever order they arrived in. The file's record count is
  * known from the record flagged {@code last}. A file with any failed record becomes a failed
- * transcript (the first failure by index). State for the file is cleared when it is emitted.
+ * transcript (the first failure by index). State for the file is cleared when it is emitted. A
+ * file's end record (speech detection, split channels) gives its duration and no segment; the
+ * transcript's segments are in time order (channel, then index, on ties), which is index order when
+ * channels are mixed.
  *
  * <p>Accumulators {@value #FILES_DONE}, {@value #FILES_FAILED}, {@value #AUDIO_MS_DONE} and {@value
  * #BYTES_DONE} (for the submitting command's progress); metrics {@value JobMetrics#FILES_DONE} and
@@ -142,6 +145,7 @@ public final class OrderedMergeFunction
         }
         TranscriptSegment[] segments =
                 ordered.stream()
+                        .filter(s -> !s.isEnd())
                         .map(
                                 s ->
                                         new TranscriptSegment(
@@ -150,7 +154,13 @@ public final class OrderedMergeFunction
                                                 s.endMs(),
                                                 s.text(),
                                                 s.finish(),
-                                                s.retry()))
+                                                s.retry(),
+                                                s.channel(),
+                                                s.speech()))
+                        .sorted(
+                                Comparator.comparingLong(TranscriptSegment::startMs)
+                                        .thenComparingInt(TranscriptSegment::channel)
+                                        .thenComparingInt(TranscriptSegment::index))
                         .toArray(TranscriptSegment[]::new);
         return new FileTranscript(
                 first.fileId(),

@@ -9,6 +9,10 @@ package dev.omniscribe.udfs;
  * fails ends with a record that has {@code error} set, no audio, and {@code last} set (segments
  * decoded before the failure keep their indices).
  *
+ * <p>With speech detection or split channels, segments hold only speech and need not tile the file;
+ * such a file's records end with an end record: no audio, no error, {@code startMs == endMs ==} the
+ * file's duration, {@code last} set ({@link #end}). A file without speech has only that.
+ *
  * @param fileId the file's full path, unique per file
  * @param relativePath the file's path below the input root
  * @param sizeBytes the file's size in bytes
@@ -20,6 +24,9 @@ package dev.omniscribe.udfs;
  * @param last whether this is the file's last record
  * @param options how the file is transcribed
  * @param error why decoding failed, or null
+ * @param channel 0 when the file's channels are mixed, else the channel (from 1) the audio is from
+ * @param speech where speech lies in the segment (in the file, ms, in order); the whole segment
+ *     when speech is not detected; empty for failure and end records
  */
 public record SegmentRecord(
         String fileId,
@@ -31,7 +38,9 @@ public record SegmentRecord(
         byte[] pcm,
         boolean last,
         String error,
-        FileOptions options) {
+        FileOptions options,
+        int channel,
+        SpeechRegion[] speech) {
 
     /** Sample rate of {@link #pcm()} in Hz. */
     public static final int SAMPLE_RATE = 16_000;
@@ -48,7 +57,32 @@ public record SegmentRecord(
                 new byte[0],
                 true,
                 error,
-                options);
+                options,
+                0,
+                new SpeechRegion[0]);
+    }
+
+    /** The end record of a file whose segments hold only speech (see the class comment). */
+    public static SegmentRecord end(
+            AudioFile file, FileOptions options, int index, long durationMs) {
+        return new SegmentRecord(
+                file.path(),
+                file.relativePath(),
+                file.sizeBytes(),
+                index,
+                durationMs,
+                durationMs,
+                new byte[0],
+                true,
+                null,
+                options,
+                0,
+                new SpeechRegion[0]);
+    }
+
+    /** Whether this record carries audio for the engine (not a failure, not an end record). */
+    public boolean hasAudio() {
+        return error == null && pcm.length > 0;
     }
 
     public boolean failed() {

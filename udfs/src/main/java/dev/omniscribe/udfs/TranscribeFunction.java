@@ -41,10 +41,10 @@ import org.slf4j.LoggerFactory;
  * assigned to this task manager, if any; else, when {@link EngineSettings#gpus()} is positive
  * (embedded cluster), GPU {@code subtask % gpus}; else the CPU.
  *
- * <p>Failure records from decoding pass through. A segment the engine fails on (or a batch whose
- * generation throws) becomes a failed record of stage {@code transcribe}; the job goes on. When a
- * batch throws, its segments run again one by one, so that only the segments that fail alone (and
- * so only their files) are reported failed.
+ * <p>Failure records from decoding and files' end records pass through without engine work. A
+ * segment the engine fails on (or a batch whose generation throws) becomes a failed record of stage
+ * {@code transcribe}; the job goes on. When a batch throws, its segments run again one by one, so
+ * that only the segments that fail alone (and so only their files) are reported failed.
  *
  * <p>Around the engine ({@link EngineSettings#guard()}): each segment's token budget follows its
  * duration ({@link OutputGuard#budget}), within its options' {@code maxNewTokens}; a segment that
@@ -211,8 +211,8 @@ public class TranscribeFunction extends AbstractRichFunction
     public void processBatch(List<SegmentRecord> batch, Collector<TranscribedSegment> out) {
         List<SegmentRecord> audio = new ArrayList<>(batch.size());
         for (SegmentRecord s : batch) {
-            if (s.failed()) {
-                out.collect(TranscribedSegment.decodeFailure(s));
+            if (!s.hasAudio()) {
+                out.collect(TranscribedSegment.passThrough(s));
                 processed.add(1L);
                 processedByFile.add(s.fileId());
             } else {
@@ -268,7 +268,9 @@ public class TranscribeFunction extends AbstractRichFunction
                             s.options(),
                             o.language(),
                             o.finish(),
-                            o.retry()));
+                            o.retry(),
+                            s.channel(),
+                            s.speech()));
             processed.add(1L);
             processedByFile.add(s.fileId());
         }

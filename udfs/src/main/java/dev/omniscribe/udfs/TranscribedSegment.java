@@ -20,6 +20,9 @@ package dev.omniscribe.udfs;
  *     it is the one the file's language was asked on, else null
  * @param finish how its generation ended
  * @param retry how its retry ended, or null when it was not retried
+ * @param channel 0 when channels are mixed, else the channel (from 1)
+ * @param speech where speech lies in the segment (in the file, ms); empty for failure and end
+ *     records; null means the whole segment
  */
 public record TranscribedSegment(
         String fileId,
@@ -37,13 +40,19 @@ public record TranscribedSegment(
         FileOptions options,
         String language,
         Finish finish,
-        Finish retry) {
+        Finish retry,
+        int channel,
+        SpeechRegion[] speech) {
 
     public TranscribedSegment {
         finish = finish == null ? Finish.STOP : finish;
+        speech = speech == null ? new SpeechRegion[] {new SpeechRegion(startMs, endMs)} : speech;
     }
 
-    /** A segment with no language detected that stopped by itself (or failed). */
+    /**
+     * A segment of mixed channels, speech throughout, with no language detected, that stopped by
+     * itself (or failed).
+     */
     public TranscribedSegment(
             String fileId,
             String relativePath,
@@ -74,6 +83,8 @@ public record TranscribedSegment(
                 options,
                 null,
                 Finish.STOP,
+                null,
+                0,
                 null);
     }
 
@@ -81,8 +92,16 @@ public record TranscribedSegment(
         return failedStage != null;
     }
 
-    /** Carries a decode failure record through transcription unchanged. */
-    public static TranscribedSegment decodeFailure(SegmentRecord s) {
+    /** Whether this is a file's end record ({@link SegmentRecord#end}): no audio, no text. */
+    public boolean isEnd() {
+        return !failed() && speech.length == 0;
+    }
+
+    /**
+     * Carries a record without audio (a decode failure, a file's end record) through transcription
+     * unchanged.
+     */
+    public static TranscribedSegment passThrough(SegmentRecord s) {
         return new TranscribedSegment(
                 s.fileId(),
                 s.relativePath(),
@@ -94,8 +113,13 @@ public record TranscribedSegment(
                 "",
                 0,
                 null,
-                "decode",
+                s.failed() ? "decode" : null,
                 s.error(),
-                s.options());
+                s.options(),
+                null,
+                Finish.STOP,
+                null,
+                s.channel(),
+                s.speech());
     }
 }

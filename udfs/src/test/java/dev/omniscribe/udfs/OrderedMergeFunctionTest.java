@@ -44,7 +44,12 @@ class OrderedMergeFunctionTest {
                 "tiny",
                 null,
                 null,
-                TinyModel.options(30_000, TinyModel.greedy(1)));
+                TinyModel.options(30_000, TinyModel.greedy(1)),
+                null,
+                Finish.STOP,
+                null,
+                0,
+                new SpeechRegion[] {new SpeechRegion(index * 30_000L, (index + 1) * 30_000L)});
     }
 
     private static TranscribedSegment failed(String file, int index, boolean last, String stage) {
@@ -61,7 +66,12 @@ class OrderedMergeFunctionTest {
                 null,
                 stage,
                 "boom",
-                TinyModel.options(30_000, TinyModel.greedy(1)));
+                TinyModel.options(30_000, TinyModel.greedy(1)),
+                null,
+                Finish.STOP,
+                null,
+                0,
+                new SpeechRegion[0]);
     }
 
     private static List<String> texts(FileTranscript t) {

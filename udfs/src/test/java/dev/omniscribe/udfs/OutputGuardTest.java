@@ -82,7 +82,9 @@ class OutputGuardTest {
                 pcm,
                 last,
                 null,
-                TinyModel.options(300_000, g));
+                TinyModel.options(300_000, g),
+                0,
+                null);
     }
 
     /** The task's metric group, handing out one operator group that keeps its metrics. */

@@ -48,8 +48,8 @@ class RecordTypesTest {
                         failed
                                 ? new TranscriptSegment[0]
                                 : new TranscriptSegment[] {
-                                    new TranscriptSegment(0, 0, 30_000, "one"),
-                                    new TranscriptSegment(1, 30_000, 60_000, "two")
+                                    TestSegments.whole(0, 0, 30_000, "one"),
+                                    TestSegments.whole(1, 30_000, 60_000, "two")
                                 },
                         failed ? "decode" : null,
                         failed ? "bad" : null,

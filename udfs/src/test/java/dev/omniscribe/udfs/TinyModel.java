@@ -26,10 +26,24 @@ public final class TinyModel {
         return new EngineSettings(dir().toString(), 1, 0, Duration.ZERO);
     }
 
-    /** Files cut at most every {@code segmentMs} and transcribed with {@code generation}. */
+    /**
+     * Files cut at most every {@code segmentMs} at silences, speech detection off (the whole audio,
+     * as the tests of exact cuts need), and transcribed with {@code generation}.
+     */
     public static FileOptions options(long segmentMs, GenerationOptions generation) {
         return new FileOptions(
-                new SegmentationSettings(segmentMs), generation, ChineseConversion.NONE);
+                new SegmentationSettings(segmentMs, false, SegmentationSettings.Channels.MIXED),
+                generation,
+                ChineseConversion.NONE);
+    }
+
+    /** Files cut into speech segments of at most {@code segmentMs}, channels as given. */
+    public static FileOptions speechOptions(
+            long segmentMs, SegmentationSettings.Channels channels, GenerationOptions generation) {
+        return new FileOptions(
+                new SegmentationSettings(segmentMs, true, channels),
+                generation,
+                ChineseConversion.NONE);
     }
 
     /** Greedy decoding of at most {@code maxNewTokens}: repeatable output. */

@@ -2,6 +2,7 @@ package dev.omniscribe.submitter.http;
 
 import dev.omniscribe.models.Languages;
 import dev.omniscribe.submitter.TranscribeOptions;
+import dev.omniscribe.udfs.SegmentationSettings;
 import io.javalin.http.Context;
 import io.javalin.validation.Validator;
 
@@ -17,7 +18,8 @@ final class RequestOptions {
     /**
      * Options of {@code /transcribe*}: {@code segment_duration} (s), {@code temperature} (0 to 2),
      * {@code max_new_tokens}, {@code repetition_penalty}, {@code s2t}, {@code prompt} (the whole
-     * instruction), {@code language} (ISO 639-1), {@code context}.
+     * instruction), {@code language} (ISO 639-1), {@code context}, {@code vad} ({@code on} or
+     * {@code off}), {@code channels} ({@code mixed} or {@code split}).
      */
     static TranscribeOptions parse(Context ctx, TranscribeOptions defaults) {
         return parse(ctx, defaults, temperature(ctx, defaults.temperature()), "prompt", "context");
@@ -76,6 +78,16 @@ final class RequestOptions {
                                 "must be an ISO 639-1 code such as en, zh, fr, de, es, ja (two"
                                         + " letters)")
                         .getOrNull();
+        boolean vad =
+                choice(ctx, "vad", defaults.vad() ? "on" : "off", java.util.Set.of("on", "off"))
+                        .equals("on");
+        SegmentationSettings.Channels channels =
+                SegmentationSettings.Channels.parse(
+                        choice(
+                                ctx,
+                                "channels",
+                                defaults.channels().label(),
+                                java.util.Set.of("mixed", "split")));
         return new TranscribeOptions(
                 segment,
                 maxNewTokens,
@@ -84,7 +96,9 @@ final class RequestOptions {
                 s2t,
                 prompt,
                 language == null || language.isBlank() ? defaults.language() : language,
-                context);
+                context,
+                vad,
+                channels);
     }
 
     static double temperature(Context ctx, double fallback) {

@@ -247,6 +247,9 @@ public final class TranscribeController {
                             m.put("index", seg.index());
                             m.put("start", seg.startMs() / 1000.0);
                             m.put("end", seg.endMs() / 1000.0);
+                            if (seg.channel() > 0) {
+                                m.put("channel", seg.channel());
+                            }
                             m.put("text", seg.text());
                             return m;
                         })

@@ -31,6 +31,8 @@ public record Transcript(
      * @param text the segment's text after post-processing
      * @param finish how its generation ended: {@code stop}, {@code max_tokens} (cut at its token
      *     budget) or {@code repetition} (cut at a repetition loop)
+     * @param channel 0 when the file's channels were mixed, else the channel (from 1)
      */
-    public record Segment(int index, long startMs, long endMs, String text, String finish) {}
+    public record Segment(
+            int index, long startMs, long endMs, String text, String finish, int channel) {}
 }

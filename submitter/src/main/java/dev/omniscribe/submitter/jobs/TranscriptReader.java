@@ -49,7 +49,8 @@ public final class TranscriptReader {
                                 Math.round(s.path("start").asDouble() * 1000),
                                 Math.round(s.path("end").asDouble() * 1000),
                                 s.path("text").asText(""),
-                                s.path("finish").asText("stop")));
+                                s.path("finish").asText("stop"),
+                                s.path("channel").asInt(0)));
             }
             String name = root.path("model").isTextual() ? root.path("model").asText() : model;
             String text = Files.readString(files.get("txt")).strip();

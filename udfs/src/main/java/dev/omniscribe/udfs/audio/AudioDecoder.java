@@ -57,6 +57,15 @@ public final class AudioDecoder {
      * on other than the local file system are read, with seeks, as ffmpeg asks for their bytes.
      */
     public Session open(Path path, FileSystem fs) throws IOException {
+        return open(path, fs, false);
+    }
+
+    /**
+     * As {@link #open(Path, FileSystem)}; with {@code splitChannels}, the PCM keeps the file's
+     * channels ({@link Session#channels()}, found by ffprobe; at most {@value #MAX_CHANNELS}),
+     * interleaved, instead of mixing them into one.
+     */
+    public Session open(Path path, FileSystem fs, boolean splitChannels) throws IOException {
         RangeServer.Served remote = null;
         String input;
         if (!fs.isDistributedFS() && "file".equals(fs.getUri().getScheme())) {
@@ -65,11 +74,29 @@ public final class AudioDecoder {
             remote = RangeServer.get().serve(fs, path);
             input = remote.url();
         }
+        int channels = 1;
+        if (splitChannels) {
+            try {
+                channels = Math.min(MAX_CHANNELS, Math.max(1, probeChannels(input)));
+            } catch (IOException e) {
+                if (remote != null) {
+                    remote.close();
+                }
+                throw e;
+            }
+        }
         List<String> cmd = new ArrayList<>();
         cmd.addAll(List.of(binaries.ffmpeg().toString(), "-hide_banner", "-nostdin"));
         cmd.addAll(List.of("-loglevel", "level+error", "-i", input));
         cmd.addAll(List.of("-map", "0:a:0", "-vn", "-sn", "-dn", "-c:a", "pcm_s16le"));
-        cmd.addAll(List.of("-ac", "1", "-ar", Integer.toString(SAMPLE_RATE), "-f", "s16le"));
+        cmd.addAll(
+                List.of(
+                        "-ac",
+                        Integer.toString(channels),
+                        "-ar",
+                        Integer.toString(SAMPLE_RATE),
+                        "-f",
+                        "s16le"));
         cmd.add("pipe:1");
         Process process;
         try {
@@ -84,7 +111,46 @@ public final class AudioDecoder {
             }
             throw e;
         }
-        return new Session(path, process, remote);
+        return new Session(path, process, remote, channels);
+    }
+
+    /** Most channels transcribed apart; a file with more is mixed down to this many by ffmpeg. */
+    public static final int MAX_CHANNELS = 8;
+
+    // The first audio stream's channel count, or 0 if ffprobe cannot tell (ffmpeg then reports
+    // what is wrong with the file).
+    private int probeChannels(String input) throws IOException {
+        Process p =
+                new ProcessBuilder(
+                                binaries.ffprobe().toString(),
+                                "-v",
+                                "error",
+                                "-select_streams",
+                                "a:0",
+                                "-show_entries",
+                                "stream=channels",
+                                "-of",
+                                "csv=p=0",
+                                input)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+        String text;
+        try (InputStream in = p.getInputStream()) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+        }
+        try {
+            p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while probing " + input, e);
+        }
+        try {
+            return Integer.parseInt(text.lines().findFirst().orElse("0").trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** One running decode. Close it in all cases; closing early stops ffmpeg. */
@@ -94,10 +160,12 @@ public final class AudioDecoder {
         private final RangeServer.Served remote;
         private final Thread errors;
         private final StringBuffer errorText = new StringBuffer();
+        private final int channels;
         private InputStream pcm;
 
-        Session(Path path, Process process, RangeServer.Served remote) {
+        Session(Path path, Process process, RangeServer.Served remote, int channels) {
             this.path = path;
+            this.channels = channels;
             this.process = process;
             this.remote = remote;
             this.errors = new Thread(this::collectErrors, "ffmpeg-stderr " + path.getName());
@@ -117,6 +185,11 @@ public final class AudioDecoder {
             } catch (IOException e) {
                 // The process is gone.
             }
+        }
+
+        /** Channels interleaved in {@link #pcm()}: 1 unless opened to split channels. */
+        public int channels() {
+            return channels;
         }
 
         /** The decoded samples; ends when ffmpeg ends. */

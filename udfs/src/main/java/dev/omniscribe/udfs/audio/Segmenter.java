@@ -1,6 +1,7 @@
 package dev.omniscribe.udfs.audio;
 
 import dev.omniscribe.udfs.SegmentationSettings;
+import dev.omniscribe.udfs.SpeechRegion;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -16,7 +17,7 @@ import java.util.function.Consumer;
  *
  * <p>Not thread-safe; one instance per file.
  */
-public final class Segmenter {
+public final class Segmenter implements AudioSegmenter {
 
     /** Input sample rate in Hz. */
     public static final int SAMPLE_RATE = 16_000;
@@ -30,11 +31,13 @@ public final class Segmenter {
     /**
      * A finished segment.
      *
-     * @param index position in the file, from 0
+     * @param index position in the file (or the channel), from 0
      * @param startSample first sample, counted from the start of the file
      * @param pcm the samples, s16le
+     * @param speech where speech lies in it (in the file, ms, in order); the whole segment when
+     *     speech is not detected
      */
-    public record Segment(int index, long startSample, byte[] pcm) {
+    public record Segment(int index, long startSample, byte[] pcm, SpeechRegion[] speech) {
         public long endSample() {
             return startSample + pcm.length / 2;
         }
@@ -71,7 +74,7 @@ public final class Segmenter {
         this.buffer = new byte[targetSamples * 2];
     }
 
-    /** Adds PCM bytes; emits every segment that can be cut. An odd trailing byte is kept. */
+    @Override
     public void accept(byte[] data, int offset, int length) {
         if (finished) {
             throw new IllegalStateException("segmenter already finished");
@@ -88,7 +91,7 @@ public final class Segmenter {
         }
     }
 
-    /** Emits the remaining audio as the last segment (if any) and returns the total samples. */
+    @Override
     public long finish() {
         finished = true;
         int samples = buffered / 2;
@@ -178,7 +181,15 @@ public final class Segmenter {
 
     private void emit(int samples) {
         byte[] pcm = Arrays.copyOf(buffer, samples * 2);
-        Segment s = new Segment(nextIndex++, bufferStartSample, pcm);
+        long start = bufferStartSample;
+        long startMs = start * 1000 / SAMPLE_RATE;
+        long endMs = (start + samples) * 1000 / SAMPLE_RATE;
+        Segment s =
+                new Segment(
+                        nextIndex++,
+                        start,
+                        pcm,
+                        new SpeechRegion[] {new SpeechRegion(startMs, endMs)});
         int rest = buffered - samples * 2;
         System.arraycopy(buffer, samples * 2, buffer, 0, rest);
         buffered = rest;

@@ -9,9 +9,12 @@ import java.util.List;
  *
  * <p>A cue holds at most two lines of at most 42 characters (a CJK character counts as 42/16 of a
  * character, so a line holds 16 of them) and lasts at most about 7 s. Cues end at sentence ends,
- * and a full cue backs up to the last clause punctuation in its second half. The segment's time is
- * shared out among its cues by text length, so cues never cross the segment's bounds; a single word
- * that would last longer than 7 s is shown for 7 s.
+ * and a full cue backs up to the last clause punctuation in its second half. The segment's speech
+ * time (its {@link TranscriptSegment#speech()} regions, pauses left out) is shared out among its
+ * cues by text length, so a cue never starts in a pause and cues never cross the segment's bounds;
+ * a single word that would last longer than 7 s is shown for 7 s. Cues of a channel (split
+ * channels) start with its label, {@code [ch1]}, and the cues of all channels are merged by start
+ * time.
  */
 public final class CueSplitter {
 
@@ -41,18 +44,69 @@ public final class CueSplitter {
             return List.of();
         }
         List<List<Token>> groups = packByText(tokens);
-        long durationMs = segment.endMs() - segment.startMs();
-        groups = splitLongGroups(groups, durationMs, totalWeight(tokens));
-        return timed(groups, segment.startMs(), segment.endMs());
+        SpeechTime speech = SpeechTime.of(segment);
+        groups = splitLongGroups(groups, speech.totalMs(), totalWeight(tokens));
+        return timed(groups, speech);
     }
 
-    /** All cues of a transcript's segments, in order. */
+    /**
+     * All cues of a transcript's segments, by start time (segments of one channel never overlap, so
+     * each channel's cues keep their order); a channel's cues start with its label.
+     */
     public static List<Cue> split(TranscriptSegment[] segments) {
         List<Cue> cues = new ArrayList<>();
         for (TranscriptSegment s : segments) {
-            cues.addAll(split(s));
+            for (Cue c : split(s)) {
+                cues.add(
+                        s.channel() == 0
+                                ? c
+                                : new Cue(c.startMs(), c.endMs(), label(s) + c.text()));
+            }
         }
+        cues.sort(java.util.Comparator.comparingLong(Cue::startMs));
         return cues;
+    }
+
+    /** {@code [ch1] } for channel 1; empty when channels are mixed. */
+    public static String label(TranscriptSegment s) {
+        return s.channel() == 0 ? "" : "[ch" + s.channel() + "] ";
+    }
+
+    // A segment's speech regions laid end to end: time of speech (pauses left out) to file time.
+    private record SpeechTime(long[] starts, long[] ends, long totalMs) {
+
+        static SpeechTime of(TranscriptSegment segment) {
+            var regions = segment.speech();
+            if (regions == null || regions.length == 0) {
+                return new SpeechTime(
+                        new long[] {segment.startMs()},
+                        new long[] {segment.endMs()},
+                        segment.endMs() - segment.startMs());
+            }
+            long[] starts = new long[regions.length];
+            long[] ends = new long[regions.length];
+            long total = 0;
+            for (int i = 0; i < regions.length; i++) {
+                starts[i] = regions[i].startMs();
+                ends[i] = regions[i].endMs();
+                total += ends[i] - starts[i];
+            }
+            return new SpeechTime(starts, ends, total);
+        }
+
+        // File time of speech time t; at a border between two regions, a start is placed at the
+        // next region's start, an end at the previous region's end.
+        long fileMs(long t, boolean start) {
+            long acc = 0;
+            for (int i = 0; i < starts.length; i++) {
+                long d = ends[i] - starts[i];
+                if (t < acc + d || (!start && t == acc + d) || i == starts.length - 1) {
+                    return Math.min(ends[i], starts[i] + (t - acc));
+                }
+                acc += d;
+            }
+            return ends[ends.length - 1];
+        }
     }
 
     // A word (Latin) or a character (CJK), with the punctuation that follows it.
@@ -231,19 +285,22 @@ public final class CueSplitter {
         return best;
     }
 
-    private static List<Cue> timed(List<List<Token>> groups, long startMs, long endMs) {
+    private static List<Cue> timed(List<List<Token>> groups, SpeechTime speech) {
         double total = 0;
         for (List<Token> g : groups) {
             total += totalWeight(g);
         }
         List<Cue> cues = new ArrayList<>(groups.size());
         double acc = 0;
-        long duration = endMs - startMs;
+        long duration = speech.totalMs();
         for (int i = 0; i < groups.size(); i++) {
             List<Token> g = groups.get(i);
-            long s = startMs + Math.round(duration * acc / total);
+            long s = speech.fileMs(Math.round(duration * acc / total), true);
             acc += totalWeight(g);
-            long e = i == groups.size() - 1 ? endMs : startMs + Math.round(duration * acc / total);
+            long e =
+                    speech.fileMs(
+                            i == groups.size() - 1 ? duration : Math.round(duration * acc / total),
+                            false);
             e = Math.min(e, s + MAX_CUE_MS);
             cues.add(new Cue(s, e, String.join("\n", wrapOrOverflow(g))));
         }

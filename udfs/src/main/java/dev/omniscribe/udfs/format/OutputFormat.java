@@ -19,13 +19,16 @@ import java.util.Map;
  * talk.mp3} and {@code talk.wav} never collide).
  */
 public enum OutputFormat {
-    /** Plain text: one line per segment with text. */
+    /** Plain text: one line per segment with text (a channel's lines start with its label). */
     TXT("txt"),
     /** SubRip subtitles: 1-based cues, {@code HH:MM:SS,mmm}. */
     SRT("srt"),
     /** WebVTT subtitles. */
     VTT("vtt"),
-    /** File, duration, model, options and segments with index, start, end (seconds) and text. */
+    /**
+     * File, duration, model, options and segments with index, start, end (seconds), text, and
+     * {@code channel} (from 1) when channels were transcribed apart.
+     */
     JSON("json");
 
     private static final ObjectMapper JSON_MAPPER =
@@ -84,7 +87,7 @@ public enum OutputFormat {
         StringBuilder sb = new StringBuilder();
         for (TranscriptSegment s : t.segments()) {
             if (!s.text().isBlank()) {
-                sb.append(s.text().strip()).append('\n');
+                sb.append(CueSplitter.label(s)).append(s.text().strip()).append('\n');
             }
         }
         return sb.toString();
@@ -149,6 +152,9 @@ public enum OutputFormat {
             o.put("index", s.index());
             o.put("start", Timestamps.seconds(s.startMs()));
             o.put("end", Timestamps.seconds(s.endMs()));
+            if (s.channel() > 0) {
+                o.put("channel", s.channel());
+            }
             o.put("text", s.text());
             o.put("finish", s.finish().json());
             if (s.retry() != null) {

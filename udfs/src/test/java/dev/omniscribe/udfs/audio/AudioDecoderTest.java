@@ -171,7 +171,10 @@ class AudioDecoderTest {
         long[] largest = {0};
         Segmenter segmenter =
                 new Segmenter(
-                        new dev.omniscribe.udfs.SegmentationSettings(30_000),
+                        new dev.omniscribe.udfs.SegmentationSettings(
+                                30_000,
+                                false,
+                                dev.omniscribe.udfs.SegmentationSettings.Channels.MIXED),
                         seg -> {
                             segments[0]++;
                             samples[0] += seg.pcm().length / 2;

@@ -28,7 +28,11 @@ class SegmenterTest {
 
     private static List<Segmenter.Segment> segment(byte[] pcm, long targetMs, int chunk) {
         List<Segmenter.Segment> out = new ArrayList<>();
-        Segmenter s = new Segmenter(new SegmentationSettings(targetMs), out::add);
+        Segmenter s =
+                new Segmenter(
+                        new SegmentationSettings(
+                                targetMs, false, SegmentationSettings.Channels.MIXED),
+                        out::add);
         for (int off = 0; off < pcm.length; off += chunk) {
             s.accept(pcm, off, Math.min(chunk, pcm.length - off));
         }
@@ -120,7 +124,8 @@ class SegmenterTest {
     void fourHoursStreamThroughWithBoundedBuffering() {
         // 4 h of audio in 64 KiB chunks, generated on the fly: only the segments are kept, and
         // each is at most the target length.
-        SegmentationSettings settings = new SegmentationSettings(30_000);
+        SegmentationSettings settings =
+                new SegmentationSettings(30_000, false, SegmentationSettings.Channels.MIXED);
         long[] total = {0};
         int[] count = {0};
         long[] maxBytes = {0};
@@ -148,7 +153,10 @@ class SegmenterTest {
 
     @Test
     void refusesSegmentsLongerThanTheModelReads() {
-        assertThatThrownBy(() -> new SegmentationSettings(600_000))
+        assertThatThrownBy(
+                        () ->
+                                new SegmentationSettings(
+                                        600_000, false, SegmentationSettings.Channels.MIXED))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at most 300 s");
     }

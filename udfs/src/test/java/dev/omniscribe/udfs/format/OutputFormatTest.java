@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.omniscribe.udfs.FileTranscript;
+import dev.omniscribe.udfs.Finish;
+import dev.omniscribe.udfs.TestSegments;
 import dev.omniscribe.udfs.TinyModel;
 import dev.omniscribe.udfs.TranscriptSegment;
 import java.util.LinkedHashMap;
@@ -34,14 +36,14 @@ class OutputFormatTest {
 
     private static final FileTranscript ENGLISH =
             transcript(
-                    new TranscriptSegment(
+                    TestSegments.whole(
                             0,
                             0,
                             12_000,
                             "Hello world. This is a test of the subtitle splitter, which should"
                                     + " break long text into readable cues."),
-                    new TranscriptSegment(1, 12_000, 20_500, ""),
-                    new TranscriptSegment(2, 20_500, 3_725_250, "The end."));
+                    TestSegments.whole(1, 12_000, 20_500, ""),
+                    TestSegments.whole(2, 20_500, 3_725_250, "The end."));
 
     // Times: "Hello world." is 11 of the segment's 85 letters: 12 s * 11 / 85 = 1.553 s.
     @Test
@@ -85,7 +87,7 @@ class OutputFormatTest {
     // A segment whose text holds markup characters, a timing arrow and a blank line (the cue
     // splitter rewraps words, so the blank line goes; cueText drops any that a wrap would keep).
     private static final FileTranscript MARKUP =
-            transcript(new TranscriptSegment(0, 0, 4_000, "Q&A: <b>x</b> --> y\n\nend"));
+            transcript(TestSegments.whole(0, 0, 4_000, "Q&A: <b>x</b> --> y\n\nend"));
 
     @Test
     void vttEscapesAmpersandAndAngleBracketsAndCuesHoldNoArrowOrBlankLine() {
@@ -116,7 +118,7 @@ class OutputFormatTest {
     void chineseCuesHoldAtMostSixteenCharactersPerLine() {
         FileTranscript zh =
                 transcript(
-                        new TranscriptSegment(
+                        TestSegments.whole(
                                 0, 0, 10_000, "今天我们讨论语音识别系统的设计，包括音频解码、静音切分、批量推理和字幕生成。" + "最后总结。"));
 
         assertThat(OutputFormat.SRT.render(zh, NONE))
@@ -183,5 +185,45 @@ class OutputFormatTest {
         assertThat(OutputFormat.parseList("txt, SRT,json,txt"))
                 .containsExactly(OutputFormat.TXT, OutputFormat.SRT, OutputFormat.JSON);
         assertThatThrownBy(() -> OutputFormat.parseList("txt,docx")).hasMessageContaining("docx");
+    }
+
+    @Test
+    void splitChannelsCarryTheirLabelInTextAndTheirNumberInJson() throws Exception {
+        FileTranscript call =
+                transcript(
+                        new TranscriptSegment(
+                                0,
+                                500,
+                                2_000,
+                                "Hello.",
+                                Finish.STOP,
+                                null,
+                                1,
+                                new dev.omniscribe.udfs.SpeechRegion[] {
+                                    new dev.omniscribe.udfs.SpeechRegion(500, 2_000)
+                                }),
+                        new TranscriptSegment(
+                                1,
+                                2_500,
+                                4_000,
+                                "Hi.",
+                                Finish.STOP,
+                                null,
+                                2,
+                                new dev.omniscribe.udfs.SpeechRegion[] {
+                                    new dev.omniscribe.udfs.SpeechRegion(2_500, 4_000)
+                                }));
+
+        assertThat(OutputFormat.TXT.render(call, NONE)).isEqualTo("[ch1] Hello.\n[ch2] Hi.\n");
+        assertThat(OutputFormat.SRT.render(call, NONE))
+                .isEqualTo(
+                        "1\n00:00:00,500 --> 00:00:02,000\n[ch1] Hello.\n\n"
+                                + "2\n00:00:02,500 --> 00:00:04,000\n[ch2] Hi.\n\n");
+        JsonNode json = new ObjectMapper().readTree(OutputFormat.JSON.render(call, NONE));
+        assertThat(json.get("segments").get(0).get("channel").asInt()).isEqualTo(1);
+        assertThat(json.get("segments").get(1).get("channel").asInt()).isEqualTo(2);
+        // Mixed channels have no channel field.
+        JsonNode mixed = new ObjectMapper().readTree(OutputFormat.JSON.render(ENGLISH, NONE));
+        assertThat(mixed.get("segments").get(0).has("channel")).isFalse();
     }
 }
