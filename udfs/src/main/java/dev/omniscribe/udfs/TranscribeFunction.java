@@ -48,10 +48,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Around the engine ({@link EngineSettings#guard()}): each segment's token budget follows its
  * duration ({@link OutputGuard#budget}), within its options' {@code maxNewTokens}; a segment that
- * hits it, or whose tokens fall into a repetition loop ({@link RepetitionLoop}), is cut at the
- * start of the loop and retried once at a higher temperature (all such segments of a batch as one
- * batch): the retry's text is kept when it ends by itself, else the cut text. Both are recorded
- * ({@link Finish}). The engine itself is not changed.
+ * hits that budget (not a lower {@code maxNewTokens} of its own, which is only flagged), or whose
+ * tokens fall into a repetition loop ({@link RepetitionLoop}), is cut at the start of the loop and
+ * retried once at a higher temperature (all such segments of a batch as one batch): the retry's
+ * text is kept when it ends by itself, else the cut text. Both are recorded ({@link Finish}). The
+ * engine itself is not changed.
  *
  * <p>Language: for the first segment (index 0) of a file whose options give no language, one short
  * extra generation in the same batch asks the model the language ({@link
@@ -341,7 +342,14 @@ public class TranscribeFunction extends AbstractRichFunction
             } else if (c.finish() == Finish.REPETITION) {
                 cutRepetition.inc();
             }
-            if (c.finish() != Finish.STOP && guard.repetitionCheck()) {
+            // A loop, or the duration budget reached, is retried; the request's own
+            // max_new_tokens below that budget is the caller's choice and is not.
+            boolean budgetBound =
+                    requests.get(i).options().maxNewTokens()
+                            < audio.get(i).options().generation().maxNewTokens();
+            if (guard.repetitionCheck()
+                    && (c.finish() == Finish.REPETITION
+                            || (c.finish() == Finish.MAX_TOKENS && budgetBound))) {
                 retry.add(i);
             }
         }

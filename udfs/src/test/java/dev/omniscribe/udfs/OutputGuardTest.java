@@ -240,6 +240,29 @@ class OutputGuardTest {
     }
 
     @Test
+    void aSegmentStoppedByItsOwnMaxNewTokensIsFlaggedButNotRetried() throws Exception {
+        float[] samples = audio("en_1s5");
+        // 10 tokens asked for, under the 1.5 s budget of 51: the caller's limit, not a runaway.
+        Transcription raw = engine.transcribe(new GenerationRequest(samples, greedy(10)));
+        assertThat(raw.finishReason()).isEqualTo(FinishReason.MAX_TOKENS);
+        Metrics metrics = new Metrics();
+
+        TranscribedSegment t =
+                run(
+                                TinyModel.engine(),
+                                metrics,
+                                segment("capped.wav", 1, true, samples, greedy(10)))
+                        .get(0);
+
+        assertThat(t.finish()).isEqualTo(Finish.MAX_TOKENS);
+        assertThat(t.retry()).isNull();
+        assertThat(t.tokens()).isEqualTo(10);
+        assertThat(t.text()).isEqualTo(raw.text());
+        assertThat(metrics.count(JobMetrics.SEGMENTS_MAX_TOKENS)).isEqualTo(1);
+        assertThat(metrics.count(JobMetrics.SEGMENT_RETRIES)).isZero();
+    }
+
+    @Test
     void withTheGuardOffTheEngineOutputPassesUnchanged() throws Exception {
         float[] samples = audio("en_1s5");
         Transcription raw = engine.transcribe(new GenerationRequest(samples, greedy(30)));

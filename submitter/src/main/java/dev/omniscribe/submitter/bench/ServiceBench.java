@@ -99,6 +99,15 @@ public final class ServiceBench implements Callable<Integer> {
     int fixedTokensPer30s;
 
     @Option(
+            names = "--language",
+            defaultValue = "en",
+            description =
+                    "Language of the clips, given to the engine alone and to the service alike (so"
+                            + " that neither asks the model for it); none: the service asks"
+                            + " (default: ${DEFAULT-VALUE}).")
+    String language;
+
+    @Option(
             names = "--work-dir",
             defaultValue = "target/serve-bench",
             description = "Clips and the service's work folder (default: ${DEFAULT-VALUE}).")
@@ -157,6 +166,9 @@ public final class ServiceBench implements Callable<Integer> {
                         fixed
                                 ? (int) Math.ceil(fixedTokensPer30s * clipSeconds / 30)
                                 : maxNewTokens);
+        if (!language.equals("none")) {
+            options = options.withLanguage(language);
+        }
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, gpus));
         try (OnnxSpeechEngine engine =
                 OnnxSpeechEngine.load(
@@ -233,13 +245,15 @@ public final class ServiceBench implements Callable<Integer> {
             double[] h = health.stream().mapToDouble(Double::doubleValue).sorted().toArray();
             System.out.printf(
                     Locale.ROOT,
-                    "%nservice bench: %d distinct %.1f s clips of %s, %s, %d cores, %s%n",
+                    "%nservice bench: %d distinct %.1f s clips of %s, %s, language %s, %d cores,"
+                            + " %s%n",
                     clipFiles.size(),
                     clipSeconds,
                     speech,
                     fixed
                             ? options.maxNewTokens() + " new tokens each (stop tokens ignored)"
                             : maxNewTokens + " new tokens at most",
+                    language.equals("none") ? "asked by the service" : language,
                     Runtime.getRuntime().availableProcessors(),
                     gpus > 0 ? gpus + " GPU(s)" : "CPU");
             double audioS = clipFiles.size() * clipSeconds;
@@ -370,7 +384,13 @@ public final class ServiceBench implements Callable<Integer> {
         System.arraycopy(tail, 0, body, head.length + audio.length, tail.length);
         HttpResponse<String> r =
                 http.send(
-                        HttpRequest.newBuilder(URI.create(base + "/transcribe/json?no_cache=true"))
+                        HttpRequest.newBuilder(
+                                        URI.create(
+                                                base
+                                                        + "/transcribe/json?no_cache=true"
+                                                        + (language.equals("none")
+                                                                ? ""
+                                                                : "&language=" + language)))
                                 .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                                 .POST(HttpRequest.BodyPublishers.ofByteArray(body))
                                 .build(),
