@@ -42,6 +42,7 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.gaul.s3proxy.S3Proxy;
 import org.gaul.s3proxy.auth.AuthenticationType;
 import org.gaul.s3proxy.blobstore.BlobStore;
+import org.gaul.s3proxy.blobstore.ForwardingBlobStore;
 import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +55,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -71,7 +74,33 @@ class S3TranscribeTest {
             new SegmentationSettings(10_000, false, SegmentationSettings.Channels.MIXED);
     static final ObjectMapper JSON = new ObjectMapper();
 
-    static final BlobStore STORE = new TransientNio2BlobStore();
+    static final BlobStore STORE = new CompletedObjectsOnly(new TransientNio2BlobStore());
+
+    /**
+     * The in-memory store as S3 behaves: an object is listed only once its upload completed. The
+     * store writes an upload to {@code <key>-<uuid>} and renames it when done, and a listing in
+     * between showed that name (a watching job then read a half-written object).
+     */
+    static final class CompletedObjectsOnly extends ForwardingBlobStore {
+        private static final java.util.regex.Pattern IN_PROGRESS =
+                java.util.regex.Pattern.compile(
+                        ".*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+
+        CompletedObjectsOnly(BlobStore store) {
+            super(store);
+        }
+
+        @Override
+        public ListObjectsV2Response list(ListObjectsV2Request request) {
+            ListObjectsV2Response all = super.list(request);
+            List<S3Object> done =
+                    all.contents().stream()
+                            .filter(o -> !IN_PROGRESS.matcher(o.key()).matches())
+                            .toList();
+            return all.toBuilder().contents(done).keyCount(done.size()).build();
+        }
+    }
+
     static S3Proxy proxy;
     static int port;
     static S3Client s3;
