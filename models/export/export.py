@@ -29,21 +29,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint", help="Hugging Face checkpoint folder (Qwen2.5-Omni-7B or -AWQ)")
     ap.add_argument("--out", required=True, help="output model folder")
-    ap.add_argument("--weights", choices=["int4", "float16", "float32"],
-                    help="decoder weights; default int4 for AWQ checkpoints, else float16")
-    ap.add_argument("--int4", action="store_true",
-                    help="float checkpoint: quantize decoder linears round-to-nearest int4, group 128")
-    ap.add_argument("--dtype", choices=["float32", "float16"],
-                    help="activation dtype; default float32 for --weights float32, else float16")
+    omni_export.add_output_options(ap)
     ap.add_argument("--name", help="model_name for model.json (default: checkpoint folder name)")
     ap.add_argument("--tiny", action="store_true", help="build the tiny random-weight model under --out")
     ap.add_argument("--seed", type=int, default=None, help="--tiny / --random-full: weight seed")
     ap.add_argument("--random-full", action="store_true",
                     help="no checkpoint: the full-size thinker with random seeded AWQ weights (benchmarks)")
-    ap.add_argument("--no-step-decoder", action="store_true",
-                    help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
     ap.add_argument("--layers", type=int, help="--random-full: fewer layers (a quick check of the tool)")
-    ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
     args = ap.parse_args(argv)
     parts = {"step_decoder": not args.no_step_decoder, "loop": not args.no_loop}
 

@@ -100,15 +100,8 @@ def main(argv=None):
     ap.add_argument("model", help="Hugging Face model id (Qwen/Qwen2.5-Omni-7B-AWQ) or a checkpoint folder")
     ap.add_argument("--out", required=True, help="the ONNX model folder to write")
     ap.add_argument("--revision", help="model id: branch, tag or commit (default: main)")
-    ap.add_argument("--weights", choices=["int4", "float16", "float32"],
-                    help="decoder weights; default int4 for AWQ checkpoints, else float16")
-    ap.add_argument("--int4", action="store_true",
-                    help="float checkpoint: quantize decoder linears round-to-nearest int4, group 128")
-    ap.add_argument("--dtype", choices=["float32", "float16"],
-                    help="activation dtype; default float32 for --weights float32, else float16")
+    omni_export.add_output_options(ap)
     ap.add_argument("--name", help="model_name for model.json (default: the id's or folder's last part)")
-    ap.add_argument("--no-step-decoder", action="store_true", help="omit decoder.onnx (one step per run)")
-    ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
     args = ap.parse_args(argv)
 
     try:

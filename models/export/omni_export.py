@@ -383,6 +383,19 @@ def save_onnx(model: onnx.ModelProto, out_dir: str, file_name: str, data: graphs
 # ----------------------------------------------------------------------------------------------- export
 
 
+def add_output_options(ap) -> None:
+    """The options of what a model folder holds, shared by export.py and bin/export (hub_export.py)."""
+    ap.add_argument("--weights", choices=["int4", "float16", "float32"],
+                    help="decoder weights; default int4 for AWQ checkpoints, else float16")
+    ap.add_argument("--int4", action="store_true",
+                    help="float checkpoint: quantize decoder linears round-to-nearest int4, group 128")
+    ap.add_argument("--dtype", choices=["float32", "float16"],
+                    help="activation dtype; default float32 for --weights float32, else float16")
+    ap.add_argument("--no-step-decoder", action="store_true",
+                    help="omit decoder.onnx (one step per run); the folder then needs the generation loop")
+    ap.add_argument("--no-loop", action="store_true", help="omit generate.onnx (the generation loop)")
+
+
 def export(checkpoint: str, out_dir: str, weights_mode: str, dtype: str, force_rtn: bool = False,
            model_name: str = None, quiet: bool = False, step_decoder: bool = True, loop: bool = True,
            weights=None, cfg: ThinkerConfig = None, source: str = None) -> dict:

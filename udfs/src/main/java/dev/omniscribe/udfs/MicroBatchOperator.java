@@ -151,11 +151,8 @@ public final class MicroBatchOperator<IN, OUT>
         return sorted;
     }
 
-    /** The batch of the longest held records. */
+    /** The batch of the longest held records (all of them with a lookahead of 1). */
     private List<Held<IN>> longest() {
-        if (lookahead == 1) {
-            return new ArrayList<>(buffer.subList(0, Math.min(batchSize, buffer.size())));
-        }
         List<Held<IN>> sorted = byLength();
         return new ArrayList<>(sorted.subList(0, Math.min(batchSize, sorted.size())));
     }
