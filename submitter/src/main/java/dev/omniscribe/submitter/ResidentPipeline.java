@@ -419,6 +419,9 @@ final class ResidentPipeline implements Transcriber {
         refresh.shutdownNow();
         try {
             job.cancel().get(30, TimeUnit.SECONDS);
+            // The cancel is acknowledged before the tasks have stopped; wait for them, so that
+            // nothing writes to the work folder after close returns.
+            job.getJobExecutionResult().handle((result, failure) -> null).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("cannot cancel the resident pipeline job {}", job.getJobID(), e);
         }

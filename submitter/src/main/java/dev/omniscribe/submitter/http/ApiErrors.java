@@ -5,6 +5,8 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.validation.ValidationError;
 import io.javalin.validation.ValidationException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -100,6 +102,40 @@ public final class ApiErrors {
         respond(ctx, e.getStatus(), message, e.getDetails().get(PARAM));
     }
 
+    /**
+     * Reads what is left of a refused request's body, up to {@value #DRAIN_LIMIT} bytes, before the
+     * refusal is sent. A server that answers early and closes the connection while the client is
+     * still sending makes the client's kernel reset it, and the client may then lose the answer
+     * (seen as "no response"). A longer body, or one that stopped arriving, is not waited for. The
+     * connection is marked to close either way, so no client reuses it.
+     */
+    private static void finishBody(Context ctx, int status) {
+        long declared = ctx.req().getContentLengthLong();
+        boolean chunked = declared < 0 && ctx.header("Transfer-Encoding") != null;
+        if (declared <= 0 && !chunked) {
+            return;
+        }
+        if (status != HttpStatus.REQUEST_TIMEOUT.getCode() && declared <= DRAIN_LIMIT) {
+            try {
+                InputStream in = ctx.req().getInputStream();
+                byte[] buf = new byte[16 * 1024];
+                long left = DRAIN_LIMIT;
+                int n;
+                while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) {
+                    left -= n;
+                }
+            } catch (IOException | RuntimeException e) {
+                // Already read (a parsed form) or gone: nothing more to wait for.
+            }
+        }
+        // Even a body read to its end: Jetty may close a connection whose request failed, and a
+        // client that reused it would find it gone.
+        ctx.header("Connection", "close");
+    }
+
+    /** Most bytes of a refused request's body read before answering ({@link #finishBody}). */
+    static final long DRAIN_LIMIT = 1 << 20;
+
     /** Answers a failed {@code *AsClass(..).check(..)} with 400 and the failed fields. */
     static void handleValidation(ValidationException e, Context ctx) {
         String message =
@@ -139,6 +175,7 @@ public final class ApiErrors {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", "error");
         body.put("error", error);
+        finishBody(ctx, status);
         ctx.status(status).json(body);
     }
 
