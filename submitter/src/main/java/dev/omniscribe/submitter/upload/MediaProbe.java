@@ -2,6 +2,7 @@ package dev.omniscribe.submitter.upload;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.omniscribe.udfs.audio.WavFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -9,25 +10,36 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Checks by content, not by name, that a file holds audio: runs {@code ffprobe} on it and requires
  * an audio stream with at least one readable packet. Reads only the container header and the first
- * packet, so a 4 GB file is probed as fast as a small one.
+ * packet, so a 4 GB file is probed as fast as a small one. A WAV file with a clean header of PCM or
+ * float samples ({@link WavFormat}) is described from its header, without starting ffprobe.
  */
 public final class MediaProbe {
 
     private static final long TIMEOUT_S = 60;
 
     private final Path ffprobe;
+    private final boolean readWav;
     private final ObjectMapper json = new ObjectMapper();
 
     /**
      * @param ffprobe the ffprobe executable
      */
     public MediaProbe(Path ffprobe) {
+        this(ffprobe, true);
+    }
+
+    /**
+     * @param readWav whether WAV headers are read here; false asks ffprobe about every file
+     */
+    MediaProbe(Path ffprobe, boolean readWav) {
+        this.readWav = readWav;
         if (!Files.isExecutable(ffprobe)) {
             throw new IllegalArgumentException("ffprobe is not an executable file: " + ffprobe);
         }
@@ -42,6 +54,16 @@ public final class MediaProbe {
      *     file by its base name only
      */
     public AudioInfo probe(Path file) throws NotAudioException {
+        try {
+            Optional<WavFormat> wav = readWav ? WavFormat.read(file) : Optional.empty();
+            if (wav.isPresent()) {
+                WavFormat f = wav.get();
+                return new AudioInfo(
+                        "wav", f.codec(), f.sampleRateHz(), f.channels(), f.durationS());
+            }
+        } catch (IOException e) {
+            // ffprobe says what is wrong with it
+        }
         List<String> command =
                 List.of(
                         ffprobe.toString(),

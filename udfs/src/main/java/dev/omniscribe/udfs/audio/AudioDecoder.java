@@ -1,10 +1,15 @@
 package dev.omniscribe.udfs.audio;
 
 import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +34,11 @@ import org.apache.flink.core.fs.Path;
  * <p>The process is started directly rather than through Jaffree: Jaffree reports a finished
  * process only after polling its helper threads every 100 ms, which added about 100 ms to every
  * file (measured with the HTTP service, whose requests are short files).
+ *
+ * <p>A local WAV file that already holds 16 kHz 16-bit samples ({@link WavFormat}), mono or stereo,
+ * is read straight from disk with no process at all: the samples are the ones ffmpeg would write
+ * (stereo mixed as ffmpeg mixes it, {@code (left + right + 1) >> 1}), for a fraction of the CPU of
+ * starting ffmpeg.
  */
 public final class AudioDecoder {
 
@@ -39,9 +49,19 @@ public final class AudioDecoder {
     private static final int MAX_ERROR_BYTES = 16 * 1024;
 
     private final FfmpegBinaries binaries;
+    private final boolean readWav;
 
     public AudioDecoder(FfmpegBinaries binaries) {
+        this(binaries, true);
+    }
+
+    /**
+     * @param readWav whether WAV files ffmpeg would only copy are read directly; false sends every
+     *     file to ffmpeg
+     */
+    AudioDecoder(FfmpegBinaries binaries, boolean readWav) {
         this.binaries = binaries;
+        this.readWav = readWav;
     }
 
     /**
@@ -69,7 +89,12 @@ public final class AudioDecoder {
         RangeServer.Served remote = null;
         String input;
         if (!fs.isDistributedFS() && "file".equals(fs.getUri().getScheme())) {
-            input = java.nio.file.Path.of(path.toUri().getPath()).toString();
+            java.nio.file.Path local = java.nio.file.Path.of(path.toUri().getPath());
+            Session direct = readWav ? openWav(path, local, splitChannels) : null;
+            if (direct != null) {
+                return direct;
+            }
+            input = local.toString();
         } else {
             remote = RangeServer.get().serve(fs, path);
             input = remote.url();
@@ -114,6 +139,25 @@ public final class AudioDecoder {
         return new Session(path, process, remote, channels);
     }
 
+    // A session reading the file's own samples, or null when ffmpeg is needed (not a WAV of 16 kHz
+    // 16-bit samples, more channels than mixed or split here, or unreadable: ffmpeg says why).
+    private static Session openWav(Path path, java.nio.file.Path local, boolean splitChannels) {
+        try {
+            WavFormat f = WavFormat.read(local).orElse(null);
+            if (f == null || !f.isS16At(SAMPLE_RATE)) {
+                return null;
+            }
+            boolean mix = !splitChannels && f.channels() == 2;
+            boolean copy = f.channels() == 1 || (splitChannels && f.channels() <= MAX_CHANNELS);
+            if (!mix && !copy) {
+                return null;
+            }
+            return new Session(path, new WavSamples(local, f, mix), mix ? 1 : f.channels());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Most channels transcribed apart; a file with more is mixed down to this many by ffmpeg. */
     public static final int MAX_CHANNELS = 8;
 
@@ -156,7 +200,7 @@ public final class AudioDecoder {
     /** One running decode. Close it in all cases; closing early stops ffmpeg. */
     public static final class Session implements AutoCloseable {
         private final Path path;
-        private final Process process;
+        private final Process process; // null when the file's samples are read directly
         private final RangeServer.Served remote;
         private final Thread errors;
         private final StringBuffer errorText = new StringBuffer();
@@ -173,6 +217,15 @@ public final class AudioDecoder {
             errors.start();
         }
 
+        Session(Path path, InputStream samples, int channels) {
+            this.path = path;
+            this.channels = channels;
+            this.process = null;
+            this.remote = null;
+            this.errors = null;
+            this.pcm = samples;
+        }
+
         private void collectErrors() {
             try (InputStream err = process.getErrorStream()) {
                 byte[] buf = new byte[4096];
@@ -185,6 +238,11 @@ public final class AudioDecoder {
             } catch (IOException e) {
                 // The process is gone.
             }
+        }
+
+        /** Whether the file's samples are read directly, without ffmpeg. */
+        boolean readsDirectly() {
+            return process == null;
         }
 
         /** Channels interleaved in {@link #pcm()}: 1 unless opened to split channels. */
@@ -207,6 +265,9 @@ public final class AudioDecoder {
          * it) rather than listing the file as undecodable.
          */
         public void awaitSuccess() throws DecodeException, InterruptedException {
+            if (process == null) {
+                return;
+            }
             if (!process.waitFor(5, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
                 throw new DecodeException("ffmpeg did not finish after its output ended", null);
@@ -261,6 +322,10 @@ public final class AudioDecoder {
 
         @Override
         public void close() throws IOException {
+            if (process == null) {
+                pcm.close();
+                return;
+            }
             try {
                 if (process.isAlive()) {
                     process.destroyForcibly();
@@ -275,6 +340,83 @@ public final class AudioDecoder {
                     remote.close();
                 }
             }
+        }
+    }
+
+    /**
+     * A WAV file's 16-bit samples as ffmpeg would write them: copied, or two channels mixed into
+     * one the way ffmpeg mixes them.
+     */
+    private static final class WavSamples extends InputStream {
+        private static final int CHUNK = 1 << 16; // a multiple of every frame size read here
+
+        private final FileChannel file;
+        private final boolean mix;
+        private final long end;
+        private long position;
+        private final ByteBuffer raw = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        private final ByteBuffer mixed;
+        private ByteBuffer out;
+
+        WavSamples(java.nio.file.Path local, WavFormat format, boolean mix) throws IOException {
+            this.file = FileChannel.open(local, StandardOpenOption.READ);
+            this.mix = mix;
+            this.position = format.dataOffset();
+            this.end = format.dataOffset() + format.dataBytes();
+            this.mixed = mix ? ByteBuffer.allocate(CHUNK / 2).order(ByteOrder.LITTLE_ENDIAN) : null;
+            this.out = raw.limit(0);
+        }
+
+        private boolean fill() throws IOException {
+            if (out.hasRemaining()) {
+                return true;
+            }
+            if (position >= end) {
+                return false;
+            }
+            raw.clear().limit((int) Math.min(CHUNK, end - position));
+            while (raw.hasRemaining()) {
+                if (file.read(raw, position + raw.position()) < 0) {
+                    throw new EOFException("the WAV file ended before its samples did");
+                }
+            }
+            position += raw.limit();
+            raw.flip();
+            if (!mix) {
+                out = raw;
+                return true;
+            }
+            mixed.clear();
+            while (raw.remaining() >= 4) {
+                int left = raw.getShort();
+                int right = raw.getShort();
+                mixed.putShort((short) ((left + right + 1) >> 1));
+            }
+            out = mixed.flip();
+            return true;
+        }
+
+        @Override
+        public int read() throws IOException {
+            return fill() ? out.get() & 0xFF : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            if (!fill()) {
+                return -1;
+            }
+            int n = Math.min(len, out.remaining());
+            out.get(b, off, n);
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            file.close();
         }
     }
 }
