@@ -212,17 +212,20 @@ public final class ServiceBench implements Callable<Integer> {
             // 2. One after another.
             double[] latencyMs = new double[clipFiles.size()];
             long seqStart = System.nanoTime();
+            long seqCpu = processCpuNanos();
             for (int i = 0; i < clipFiles.size(); i++) {
                 long t0 = System.nanoTime();
                 post(base, clipFiles.get(i), "clip" + i + ".wav");
                 latencyMs[i] = (System.nanoTime() - t0) / 1e6;
             }
             double sequentialS = (System.nanoTime() - seqStart) / 1e9;
+            double sequentialCpuS = (processCpuNanos() - seqCpu) / 1e9;
             String batchesBefore = batches(base);
 
             // 3. All at once.
             ExecutorService pool = Executors.newFixedThreadPool(clipFiles.size());
             long conStart = System.nanoTime();
+            long conCpu = processCpuNanos();
             List<Future<?>> all16 = new ArrayList<>();
             for (int i = 0; i < clipFiles.size(); i++) {
                 Path clip = clipFiles.get(i);
@@ -233,6 +236,7 @@ public final class ServiceBench implements Callable<Integer> {
                 f.get();
             }
             double concurrentS = (System.nanoTime() - conStart) / 1e9;
+            double concurrentCpuS = (processCpuNanos() - conCpu) / 1e9;
             pool.shutdown();
             probing.set(false);
             prober.join();
@@ -292,6 +296,14 @@ public final class ServiceBench implements Callable<Integer> {
                     sequentialS / concurrentS,
                     audioS / concurrentS,
                     100 * engineBatchS / concurrentS);
+            System.out.printf(
+                    Locale.ROOT,
+                    "| CPU time per request (this process: service and client) | one after another"
+                            + " %.0f ms (%.1f cores busy); at once %.0f ms (%.1f cores busy) |%n",
+                    1000 * sequentialCpuS / clipFiles.size(),
+                    sequentialCpuS / sequentialS,
+                    1000 * concurrentCpuS / clipFiles.size(),
+                    concurrentCpuS / concurrentS);
             System.out.printf(
                     Locale.ROOT,
                     "| engine batches (size: count) | after one by one %s; after all at once %s |%n",
@@ -441,5 +453,12 @@ public final class ServiceBench implements Callable<Integer> {
         Arrays.sort(v);
         int i = (int) Math.ceil(p / 100.0 * v.length) - 1;
         return v[Math.max(0, Math.min(v.length - 1, i))];
+    }
+
+    /** CPU time of this process, all threads, in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 }
