@@ -22,8 +22,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -106,6 +109,16 @@ public final class ServiceBench implements Callable<Integer> {
                             + " that neither asks the model for it); none: the service asks"
                             + " (default: ${DEFAULT-VALUE}).")
     String language;
+
+    @Option(
+            names = "--warm-up",
+            defaultValue = "1",
+            description =
+                    "Rounds of all clips at once (under other names, uncached) sent before"
+                            + " measuring, so that the JVM has compiled the request path as in a"
+                            + " server that has been running; 0: measure from the first request"
+                            + " (default: ${DEFAULT-VALUE}).")
+    int warmUpRounds;
 
     @Option(
             names = "--work-dir",
@@ -204,6 +217,10 @@ public final class ServiceBench implements Callable<Integer> {
         try (TranscriptionServer server = TranscriptionServer.start(config)) {
             String base = "http://127.0.0.1:" + server.port();
             post(base, clipFiles.get(0), "warm.wav"); // first batch of the resident job
+            for (int round = 0; round < warmUpRounds; round++) {
+                allAtOnce(base, clipFiles, "warm" + round + "-");
+            }
+            Map<String, Long> batchesAtStart = batches(base);
             List<Double> health = new ArrayList<>();
             AtomicBoolean probing = new AtomicBoolean(true);
             Thread prober = new Thread(() -> probe(base, probing, health), "health-prober");
@@ -220,27 +237,17 @@ public final class ServiceBench implements Callable<Integer> {
             }
             double sequentialS = (System.nanoTime() - seqStart) / 1e9;
             double sequentialCpuS = (processCpuNanos() - seqCpu) / 1e9;
-            String batchesBefore = batches(base);
+            Map<String, Long> batchesBefore = batches(base);
 
             // 3. All at once.
-            ExecutorService pool = Executors.newFixedThreadPool(clipFiles.size());
             long conStart = System.nanoTime();
             long conCpu = processCpuNanos();
-            List<Future<?>> all16 = new ArrayList<>();
-            for (int i = 0; i < clipFiles.size(); i++) {
-                Path clip = clipFiles.get(i);
-                String name = "again" + i + ".wav";
-                all16.add(pool.submit(() -> post(base, clip, name)));
-            }
-            for (Future<?> f : all16) {
-                f.get();
-            }
+            allAtOnce(base, clipFiles, "again");
             double concurrentS = (System.nanoTime() - conStart) / 1e9;
             double concurrentCpuS = (processCpuNanos() - conCpu) / 1e9;
-            pool.shutdown();
             probing.set(false);
             prober.join();
-            String batchesAfter = batches(base);
+            Map<String, Long> batchesAfter = batches(base);
 
             double[] overhead = new double[clipFiles.size()];
             for (int i = 0; i < overhead.length; i++) {
@@ -250,7 +257,7 @@ public final class ServiceBench implements Callable<Integer> {
             System.out.printf(
                     Locale.ROOT,
                     "%nservice bench: %d distinct %.1f s clips of %s, %s, language %s, %d cores,"
-                            + " %s%n",
+                            + " %s, warm-up %d round(s) of all clips%n",
                     clipFiles.size(),
                     clipSeconds,
                     speech,
@@ -259,7 +266,8 @@ public final class ServiceBench implements Callable<Integer> {
                             : maxNewTokens + " new tokens at most",
                     language.equals("none") ? "asked by the service" : language,
                     Runtime.getRuntime().availableProcessors(),
-                    gpus > 0 ? gpus + " GPU(s)" : "CPU");
+                    gpus > 0 ? gpus + " GPU(s)" : "CPU",
+                    warmUpRounds);
             double audioS = clipFiles.size() * clipSeconds;
             System.out.printf(
                     Locale.ROOT,
@@ -306,9 +314,9 @@ public final class ServiceBench implements Callable<Integer> {
                     concurrentCpuS / concurrentS);
             System.out.printf(
                     Locale.ROOT,
-                    "| engine batches (size: count) | after one by one %s; after all at once %s |%n",
-                    batchesBefore,
-                    batchesAfter);
+                    "| engine batches (size: count) | one by one %s; all at once %s |%n",
+                    minus(batchesBefore, batchesAtStart),
+                    minus(batchesAfter, batchesBefore));
             System.out.printf(
                     Locale.ROOT,
                     "| /health while it ran | %d probes, p50 %.1f ms, p99 %.1f ms, max %.1f ms |%n",
@@ -432,7 +440,39 @@ public final class ServiceBench implements Callable<Integer> {
         }
     }
 
-    private String batches(String base) throws Exception {
+    /** Sends every clip at once, as {@code <prefix><i>.wav}, and waits for all answers. */
+    private void allAtOnce(String base, List<Path> clipFiles, String prefix) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clipFiles.size());
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int i = 0; i < clipFiles.size(); i++) {
+                Path clip = clipFiles.get(i);
+                String name = prefix + i + ".wav";
+                all.add(pool.submit(() -> post(base, clip, name)));
+            }
+            for (Future<?> f : all) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Batch counts by size in {@code after} and not in {@code before}. */
+    private static Map<String, Long> minus(Map<String, Long> after, Map<String, Long> before) {
+        Map<String, Long> d = new TreeMap<>(Comparator.comparingInt(Integer::parseInt));
+        after.forEach(
+                (size, n) -> {
+                    long diff = n - before.getOrDefault(size, 0L);
+                    if (diff > 0) {
+                        d.put(size, diff);
+                    }
+                });
+        return d;
+    }
+
+    /** The engine's batch counts by size, from {@code /health}. */
+    private Map<String, Long> batches(String base) throws Exception {
         // The figures follow the task managers' heartbeats: give them a moment.
         TimeUnit.MILLISECONDS.sleep(1500);
         JsonNode h =
@@ -442,7 +482,11 @@ public final class ServiceBench implements Callable<Integer> {
                                                 .build(),
                                         HttpResponse.BodyHandlers.ofString())
                                 .body());
-        return h.path("engine_batches").toString();
+        Map<String, Long> counts = new TreeMap<>(Comparator.comparingInt(Integer::parseInt));
+        h.path("engine_batches")
+                .fields()
+                .forEachRemaining(e -> counts.put(e.getKey(), e.getValue().asLong()));
+        return counts;
     }
 
     private static double percentile(double[] values, double p) {
