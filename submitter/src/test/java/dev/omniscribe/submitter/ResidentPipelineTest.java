@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The service's one resident pipeline job, over real HTTP with the tiny model: concurrent uploads
- * share engine batches, accepted jobs survive a restart, and a job can be cancelled.
+ * share engine batches, short uploads are not held back by a long one, accepted jobs survive a
+ * restart, and a job can be cancelled.
  */
 class ResidentPipelineTest {
 
@@ -73,6 +74,47 @@ class ResidentPipelineTest {
             assertThat(sizes.keySet())
                     .as("engine batch sizes while 8 one-segment uploads ran: %s", sizes)
                     .anySatisfy(size -> assertThat(size).isGreaterThan(1));
+        }
+    }
+
+    @Test
+    void shortUploadsFinishWhileALongOneIsStillRunning() throws Exception {
+        byte[] longAudio = TestAudio.bytes(TestAudio.tone(audioDir, "long.m4a", 900));
+        List<byte[]> clips = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            clips.add(TestAudio.bytes(TestAudio.tone(audioDir, "short" + i + ".wav", 2 + i * 0.5)));
+        }
+        try (TestServer server = TestServer.start(work)) {
+            HttpResponse<String> accepted =
+                    server.http.postFile(
+                            "/transcribe/async?segment_duration=1", "long.m4a", longAudio);
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            String id = JSON.readTree(accepted.body()).path("job_id").asText();
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
+            while (status(server, id).path("progress").path("segments_done").asInt() == 0) {
+                assertThat(Instant.now()).as("the long upload's first segments").isBefore(deadline);
+                Thread.sleep(20);
+            }
+
+            // Its ~900 one-second segments keep coming, yet the short uploads' segments
+            // interleave with them rather than waiting behind them (here they were done with
+            // about a fifth of the long one's segments transcribed).
+            List<Future<HttpResponse<String>>> answers = new ArrayList<>();
+            for (int i = 0; i < clips.size(); i++) {
+                byte[] clip = clips.get(i);
+                String name = "short" + i + ".wav";
+                answers.add(
+                        clients.submit(() -> server.http.postFile("/transcribe/json", name, clip)));
+            }
+            for (Future<HttpResponse<String>> a : answers) {
+                assertThat(a.get().statusCode()).as(a.get().body()).isEqualTo(200);
+            }
+            JsonNode longStatus = status(server, id);
+
+            assertThat(longStatus.path("status").asText())
+                    .as("the long upload when the short ones were done: %s", longStatus)
+                    .isEqualTo("processing");
+            assertThat(delete(server, "/jobs/" + id).statusCode()).isEqualTo(200);
         }
     }
 
