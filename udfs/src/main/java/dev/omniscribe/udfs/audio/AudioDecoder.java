@@ -350,6 +350,7 @@ public final class AudioDecoder {
     private static final class WavSamples extends InputStream {
         private static final int CHUNK = 1 << 16; // a multiple of every frame size read here
 
+        private final java.nio.file.Path local;
         private final FileChannel file;
         private final boolean mix;
         private final long end;
@@ -359,6 +360,7 @@ public final class AudioDecoder {
         private ByteBuffer out;
 
         WavSamples(java.nio.file.Path local, WavFormat format, boolean mix) throws IOException {
+            this.local = local;
             this.file = FileChannel.open(local, StandardOpenOption.READ);
             this.mix = mix;
             this.position = format.dataOffset();
@@ -377,7 +379,9 @@ public final class AudioDecoder {
             raw.clear().limit((int) Math.min(CHUNK, end - position));
             while (raw.hasRemaining()) {
                 if (file.read(raw, position + raw.position()) < 0) {
-                    throw new EOFException("the WAV file ended before its samples did");
+                    throw new EOFException(
+                            local.getFileName()
+                                    + " ended before its samples did (cut while read?)");
                 }
             }
             position += raw.limit();

@@ -1,6 +1,7 @@
 package dev.omniscribe.udfs.audio;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -91,6 +92,23 @@ class WavReadTest {
 
         java.nio.file.Path mp3 = write("not.wav", ascii("ID3\u0004 not a wave file at all"));
         assertThat(WavFormat.read(mp3)).isEmpty();
+    }
+
+    @Test
+    void aFileCutWhileBeingReadFailsWithItsName() throws Exception {
+        java.nio.file.Path file = write("cut-later.wav", wav(1, 16_000, 16, samples(1, 160_000)));
+        Path path = new Path(file.toUri());
+        try (AudioDecoder.Session s = direct.open(path, path.getFileSystem(), false)) {
+            assertThat(s.readsDirectly()).isTrue();
+            try (java.nio.channels.FileChannel ch =
+                    java.nio.channels.FileChannel.open(
+                            file, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(100_000);
+            }
+            assertThatThrownBy(() -> s.pcm().readAllBytes())
+                    .isInstanceOf(java.io.EOFException.class)
+                    .hasMessageContaining("cut-later.wav");
+        }
     }
 
     private void assertSameAsFfmpeg(java.nio.file.Path file, boolean split, boolean readDirectly)
