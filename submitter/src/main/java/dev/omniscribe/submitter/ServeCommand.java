@@ -98,7 +98,11 @@ public final class ServeCommand implements Callable<Integer> {
                             + " (default: ${DEFAULT-VALUE}).")
     long idleTimeout = 300;
 
-    @Option(names = "--preload", description = "Load the model at start, not on first use.")
+    @Option(
+            names = "--preload",
+            description =
+                    "Load the model at start, not on first use, and send a 3 s generated clip"
+                            + " through the pipeline so that the first request finds it warm.")
     boolean preload;
 
     @Option(

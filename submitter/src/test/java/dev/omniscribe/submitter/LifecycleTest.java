@@ -78,6 +78,21 @@ class LifecycleTest {
             Http http = server.http;
             assertThat(modelLoaded(http)).as("preloaded").isTrue();
             assertThat(SharedEngines.jvm().loads() - loads).isEqualTo(1);
+            // The warm-up clip went through the job before the port opened, and left no trace
+            // but the engine's batch.
+            Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+            while (JSON.readTree(http.get("/health").body()).path("engine_batches").isEmpty()) {
+                assertThat(Instant.now()).as("the warm-up's engine batch").isBefore(deadline);
+                Thread.sleep(100);
+            }
+            assertThat(JSON.readTree(http.get("/jobs").body()).path("jobs").size()).isZero();
+            try (java.util.stream.Stream<Path> outputs =
+                            java.nio.file.Files.list(work.resolve("outputs"));
+                    java.util.stream.Stream<Path> inbox =
+                            java.nio.file.Files.list(work.resolve("inbox"))) {
+                assertThat(outputs).isEmpty();
+                assertThat(inbox).isEmpty();
+            }
 
             transcribe(http, wav, "segment_duration=3");
 
