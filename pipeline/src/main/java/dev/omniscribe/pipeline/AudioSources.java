@@ -30,19 +30,14 @@ public final class AudioSources {
     /**
      * A watched inbox on a file system every task manager sees: each file is read once it appears
      * (files must appear whole: written elsewhere and renamed or linked in), with the options of
-     * its folder's {@link dev.omniscribe.udfs.FileOptions#FOLDER_FILE} if it has one. The HTTP
-     * service feeds its resident job this way.
+     * its folder's {@link dev.omniscribe.udfs.FileOptions#FOLDER_FILE} if it has one, and forgotten
+     * once it is removed ({@link InboxSource}). The HTTP service feeds its resident job this way.
      *
      * @param input the inbox folder's URI
      * @param pollInterval how often the inbox is listed
      */
-    public static FileSource<AudioFile> inbox(String input, Duration pollInterval) {
-        return FileSource.forBulkFileFormat(new AudioFileFormat(input, true), FlinkPaths.of(input))
-                .setFileEnumerator(
-                        AudioFileLister.provider(
-                                new AudioFileFilter(input, null), Storage.DEFAULT, 0))
-                .monitorContinuously(pollInterval)
-                .build();
+    public static InboxSource inbox(String input, Duration pollInterval) {
+        return new InboxSource(input, pollInterval);
     }
 
     /**
