@@ -111,6 +111,14 @@ public final class ServiceBench implements Callable<Integer> {
     String language;
 
     @Option(
+            names = "--clip-format",
+            defaultValue = "wav",
+            description =
+                    "File format of the clips, by extension: wav (16 kHz 16-bit, read without"
+                            + " ffmpeg), m4a, mp3, flac, ogg (default: ${DEFAULT-VALUE}).")
+    String clipFormat;
+
+    @Option(
             names = "--warm-up",
             defaultValue = "1",
             description =
@@ -216,7 +224,7 @@ public final class ServiceBench implements Callable<Integer> {
 
         try (TranscriptionServer server = TranscriptionServer.start(config)) {
             String base = "http://127.0.0.1:" + server.port();
-            post(base, clipFiles.get(0), "warm.wav"); // first batch of the resident job
+            post(base, clipFiles.get(0), "warm." + clipFormat); // first batch of the resident job
             for (int round = 0; round < warmUpRounds; round++) {
                 allAtOnce(base, clipFiles, "warm" + round + "-");
             }
@@ -232,7 +240,7 @@ public final class ServiceBench implements Callable<Integer> {
             long seqCpu = processCpuNanos();
             for (int i = 0; i < clipFiles.size(); i++) {
                 long t0 = System.nanoTime();
-                post(base, clipFiles.get(i), "clip" + i + ".wav");
+                post(base, clipFiles.get(i), "clip" + i + "." + clipFormat);
                 latencyMs[i] = (System.nanoTime() - t0) / 1e6;
             }
             double sequentialS = (System.nanoTime() - seqStart) / 1e9;
@@ -257,7 +265,7 @@ public final class ServiceBench implements Callable<Integer> {
             System.out.printf(
                     Locale.ROOT,
                     "%nservice bench: %d distinct %.1f s clips of %s, %s, language %s, %d cores,"
-                            + " %s, warm-up %d round(s) of all clips%n",
+                            + " %s, %s clips, warm-up %d round(s) of all clips%n",
                     clipFiles.size(),
                     clipSeconds,
                     speech,
@@ -267,6 +275,7 @@ public final class ServiceBench implements Callable<Integer> {
                     language.equals("none") ? "asked by the service" : language,
                     Runtime.getRuntime().availableProcessors(),
                     gpus > 0 ? gpus + " GPU(s)" : "CPU",
+                    clipFormat,
                     warmUpRounds);
             double audioS = clipFiles.size() * clipSeconds;
             System.out.printf(
@@ -339,7 +348,7 @@ public final class ServiceBench implements Callable<Integer> {
         Path dir = Files.createDirectories(workDir.resolve("clips"));
         List<Path> out = new ArrayList<>();
         for (int i = 0; i < clips; i++) {
-            Path clip = dir.resolve("clip" + i + ".wav");
+            Path clip = dir.resolve("clip" + i + "." + clipFormat);
             double offset = (i * 2.7) % 40;
             Process p =
                     new ProcessBuilder(
@@ -440,14 +449,14 @@ public final class ServiceBench implements Callable<Integer> {
         }
     }
 
-    /** Sends every clip at once, as {@code <prefix><i>.wav}, and waits for all answers. */
+    /** Sends every clip at once, as {@code <prefix><i>.<format>}, and waits for all answers. */
     private void allAtOnce(String base, List<Path> clipFiles, String prefix) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clipFiles.size());
         try {
             List<Future<?>> all = new ArrayList<>();
             for (int i = 0; i < clipFiles.size(); i++) {
                 Path clip = clipFiles.get(i);
-                String name = prefix + i + ".wav";
+                String name = prefix + i + "." + clipFormat;
                 all.add(pool.submit(() -> post(base, clip, name)));
             }
             for (Future<?> f : all) {
