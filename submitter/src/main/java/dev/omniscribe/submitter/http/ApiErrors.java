@@ -103,11 +103,12 @@ public final class ApiErrors {
     }
 
     /**
-     * Reads what is left of a refused request's body, up to {@value #DRAIN_LIMIT} bytes, before the
-     * refusal is sent. A server that answers early and closes the connection while the client is
-     * still sending makes the client's kernel reset it, and the client may then lose the answer
-     * (seen as "no response"). A longer body, or one that stopped arriving, is not waited for. The
-     * connection is marked to close either way, so no client reuses it.
+     * Reads what is left of a refused request's body, up to {@value #DRAIN_LIMIT} bytes and {@value
+     * #DRAIN_MILLIS} ms, before the refusal is sent. A server that answers early and closes the
+     * connection while the client is still sending makes the client's kernel reset it, and the
+     * client may then lose the answer (seen as "no response"). A longer body, or one that stopped
+     * arriving, is not waited for. The connection is marked to close either way, so no client
+     * reuses it.
      */
     private static void finishBody(Context ctx, int status) {
         long declared = ctx.req().getContentLengthLong();
@@ -117,11 +118,17 @@ public final class ApiErrors {
         }
         if (status != HttpStatus.REQUEST_TIMEOUT.getCode() && declared <= DRAIN_LIMIT) {
             try {
+                // Reads block (Jetty reads the network only when asked), so the time is checked
+                // between reads: a client that sends slowly holds the thread for DRAIN_MILLIS, one
+                // that stops for the connection's idle timeout, as an upload that stops would.
                 InputStream in = ctx.req().getInputStream();
                 byte[] buf = new byte[16 * 1024];
                 long left = DRAIN_LIMIT;
+                long deadline = System.nanoTime() + DRAIN_MILLIS * 1_000_000;
                 int n;
-                while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) {
+                while (left > 0
+                        && System.nanoTime() < deadline
+                        && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) >= 0) {
                     left -= n;
                 }
             } catch (IOException | RuntimeException e) {
@@ -135,6 +142,9 @@ public final class ApiErrors {
 
     /** Most bytes of a refused request's body read before answering ({@link #finishBody}). */
     static final long DRAIN_LIMIT = 1 << 20;
+
+    /** Longest time spent reading a refused request's body ({@link #finishBody}). */
+    static final long DRAIN_MILLIS = 1000;
 
     /** Answers a failed {@code *AsClass(..).check(..)} with 400 and the failed fields. */
     static void handleValidation(ValidationException e, Context ctx) {
