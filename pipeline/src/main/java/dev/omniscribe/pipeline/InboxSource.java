@@ -6,6 +6,7 @@ import dev.omniscribe.udfs.fs.Storage;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -134,9 +135,9 @@ public final class InboxSource extends AbstractFileSource<AudioFile, FileSourceS
         }
 
         /** Takes a listing (on the coordinator's thread). */
-        void listed(Collection<FileSourceSplit> splits, Throwable error) {
+        private void listed(Collection<FileSourceSplit> splits, Throwable error) {
             if (error != null) {
-                LOG.error("cannot list the inbox {}", (Object) roots, error);
+                LOG.error("cannot list the inbox {}", Arrays.toString(roots), error);
                 return;
             }
             Set<Path> listedNow = new HashSet<>();
@@ -153,11 +154,6 @@ public final class InboxSource extends AbstractFileSource<AudioFile, FileSourceS
                 assigner.addSplits(fresh);
             }
             assign();
-        }
-
-        /** Paths remembered now: those of the last listing. */
-        int remembered() {
-            return known.size();
         }
 
         @Override
