@@ -148,6 +148,30 @@ class LimitsTest {
     }
 
     @Test
+    void aRefusedClientThatStopsSendingIsAnsweredWithinSeconds() throws IOException {
+        try (TestServer server = TestServer.start(work, "--api-key", "s3cret-key");
+                Socket socket = new Socket("127.0.0.1", server.server.port())) {
+            socket.setSoTimeout(10_000); // the connection's idle timeout is 30 s
+            OutputStream out = socket.getOutputStream();
+            out.write(
+                    ("POST /transcribe HTTP/1.1\r\n"
+                                    + "Host: 127.0.0.1\r\n"
+                                    + "Authorization: Bearer guess\r\n"
+                                    + "Content-Type: application/octet-stream\r\n"
+                                    + "Content-Length: 100000\r\n\r\n"
+                                    + "RIFF")
+                            .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long start = System.nanoTime();
+
+            byte[] head = socket.getInputStream().readNBytes(12);
+
+            assertThat(new String(head, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 401");
+            assertThat((System.nanoTime() - start) / 1e9).isLessThan(5.0);
+        }
+    }
+
+    @Test
     void withAnApiKeyEveryRequestButHealthNeedsTheBearerToken() throws IOException {
         byte[] wav = TestAudio.bytes(TestAudio.tone(audioDir, "tone.wav", 2));
         try (TestServer server = TestServer.start(work, "--api-key", "s3cret-key")) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -119,8 +120,10 @@ public final class ApiErrors {
         if (status != HttpStatus.REQUEST_TIMEOUT.getCode() && declared <= DRAIN_LIMIT) {
             try {
                 // Reads block (Jetty reads the network only when asked), so the time is checked
-                // between reads: a client that sends slowly holds the thread for DRAIN_MILLIS, one
-                // that stops for the connection's idle timeout, as an upload that stops would.
+                // between reads, and the connection, closed after this answer anyway, waits at
+                // most DRAIN_MILLIS for a client that stops sending: a refused client (a wrong API
+                // key) cannot hold a server thread for the idle timeout.
+                limitIdleTimeout(ctx);
                 InputStream in = ctx.req().getInputStream();
                 byte[] buf = new byte[16 * 1024];
                 long left = DRAIN_LIMIT;
@@ -138,6 +141,18 @@ public final class ApiErrors {
         // Even a body read to its end: Jetty may close a connection whose request failed, and a
         // client that reused it would find it gone.
         ctx.header("Connection", "close");
+    }
+
+    private static void limitIdleTimeout(Context ctx) {
+        try {
+            ServletContextRequest.getServletContextRequest(ctx.req())
+                    .getConnectionMetaData()
+                    .getConnection()
+                    .getEndPoint()
+                    .setIdleTimeout(DRAIN_MILLIS);
+        } catch (RuntimeException e) {
+            // Not served by Jetty: the reads keep the server's idle timeout.
+        }
     }
 
     /** Most bytes of a refused request's body read before answering ({@link #finishBody}). */
