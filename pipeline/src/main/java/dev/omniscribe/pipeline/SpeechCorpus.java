@@ -1,5 +1,6 @@
 package dev.omniscribe.pipeline;
 
+import dev.omniscribe.udfs.audio.WavFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -107,21 +108,8 @@ public final class SpeechCorpus {
 
         /** Writes the track as 16-bit PCM WAV. */
         public void write(Path file) throws IOException {
-            int n = channels[0].length;
-            int ch = channels.length;
-            ByteBuffer b = ByteBuffer.allocate(44 + n * ch * 2).order(ByteOrder.LITTLE_ENDIAN);
-            b.put("RIFF".getBytes()).putInt(36 + n * ch * 2).put("WAVE".getBytes());
-            b.put("fmt ".getBytes()).putInt(16).putShort((short) 1).putShort((short) ch);
-            b.putInt(RATE).putInt(RATE * ch * 2).putShort((short) (ch * 2)).putShort((short) 16);
-            b.put("data".getBytes()).putInt(n * ch * 2);
-            for (int i = 0; i < n; i++) {
-                for (float[] d : channels) {
-                    float v = Math.max(-1f, Math.min(1f, d[i]));
-                    b.putShort((short) Math.round(v * 32767));
-                }
-            }
             Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.write(file, b.array());
+            Files.write(file, WavFormat.encode16(RATE, channels));
         }
     }
 

@@ -1,8 +1,6 @@
 package dev.omniscribe.submitter;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
+import dev.omniscribe.udfs.audio.WavFormat;
 
 /**
  * The clip the service sends through its job at start ({@code --preload}): three seconds of a tone
@@ -17,19 +15,12 @@ final class WarmUpClip {
     private WarmUpClip() {}
 
     static byte[] wav() {
-        int n = (int) (RATE * SECONDS);
-        ByteBuffer b = ByteBuffer.allocate(44 + 2 * n).order(ByteOrder.LITTLE_ENDIAN);
-        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + 2 * n);
-        b.put("WAVE".getBytes(StandardCharsets.US_ASCII));
-        b.put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16);
-        b.putShort((short) 1).putShort((short) 1).putInt(RATE).putInt(2 * RATE);
-        b.putShort((short) 2).putShort((short) 16);
-        b.put("data".getBytes(StandardCharsets.US_ASCII)).putInt(2 * n);
-        for (int i = 0; i < n; i++) {
+        float[] samples = new float[(int) (RATE * SECONDS)];
+        for (int i = 0; i < samples.length; i++) {
             double t = (double) i / RATE;
             double pitch = 300 + 200 * Math.sin(2 * Math.PI * t);
-            b.putShort((short) Math.round(0.4 * 32767 * Math.sin(2 * Math.PI * pitch * t)));
+            samples[i] = (float) (0.4 * Math.sin(2 * Math.PI * pitch * t));
         }
-        return b.array();
+        return WavFormat.encode16(RATE, samples);
     }
 }

@@ -67,6 +67,27 @@ public record WavFormat(
     }
 
     /**
+     * A 16-bit PCM WAV file of {@code channels} (equal lengths, samples in [-1, 1], clamped),
+     * interleaved, with a plain 44-byte header: the format {@link #read} and every player read.
+     */
+    public static byte[] encode16(int rateHz, float[]... channels) {
+        int n = channels[0].length;
+        int ch = channels.length;
+        ByteBuffer b = ByteBuffer.allocate(44 + n * ch * 2).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(tag("RIFF")).putInt(36 + n * ch * 2).putInt(tag("WAVE"));
+        b.putInt(tag("fmt ")).putInt(16).putShort((short) PCM).putShort((short) ch);
+        b.putInt(rateHz).putInt(rateHz * ch * 2).putShort((short) (ch * 2)).putShort((short) 16);
+        b.putInt(tag("data")).putInt(n * ch * 2);
+        for (int i = 0; i < n; i++) {
+            for (float[] d : channels) {
+                float v = Math.max(-1f, Math.min(1f, d[i]));
+                b.putShort((short) Math.round(v * 32767));
+            }
+        }
+        return b.array();
+    }
+
+    /**
      * Reads the header of {@code file}.
      *
      * @return the format, or empty when the file is not a WAVE file this class reads (ffmpeg may

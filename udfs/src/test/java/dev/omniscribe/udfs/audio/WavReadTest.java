@@ -33,6 +33,19 @@ class WavReadTest {
     }
 
     @Test
+    void whatEncode16WritesReadsBackAsFfmpegReadsIt() throws Exception {
+        float[] left = {0f, 0.5f, -1f, 2f};
+        float[] right = {1f, -0.5f, 0.25f, -2f};
+        java.nio.file.Path file = write("encoded.wav", WavFormat.encode16(16_000, left, right));
+
+        assertThat(WavFormat.read(file).orElseThrow())
+                .isEqualTo(new WavFormat("pcm_s16le", 2, 16_000, 16, 44, 16));
+        assertSameAsFfmpeg(file, true, true);
+        assertThat(java.util.Arrays.copyOfRange(Files.readAllBytes(file), 44, 52))
+                .isEqualTo(pcmBytes(new short[] {0, 32767, 16384, -16383}));
+    }
+
+    @Test
     void stereoIsMixedAsFfmpegMixesIt() throws Exception {
         // Extremes too: the mix must round and never overflow as ffmpeg's does.
         short[] pcm = samples(2, 8_000);
